@@ -4,14 +4,14 @@ package sip
 // the hot loops of the parsers cost one load per byte.
 
 const (
-	cToken    uint8 = 1 << iota // token: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~"
-	cWS                         // SP / HTAB
-	cLWS                        // SP / HTAB / CR / LF (folded header values keep their CRLF)
-	cDigit                      // 0-9
-	cAlpha                      // a-z A-Z
-	cHex                        // 0-9 a-f A-F
-	cWord                       // word: token chars plus ( ) < > : \ " / [ ] ? { }
-	cUnreserved                 // alphanum / mark
+	cToken      uint8 = 1 << iota // token: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~"
+	cWS                           // SP / HTAB
+	cLWS                          // SP / HTAB / CR / LF (folded header values keep their CRLF)
+	cDigit                        // 0-9
+	cAlpha                        // a-z A-Z
+	cHex                          // 0-9 a-f A-F
+	cWord                         // word: token chars plus ( ) < > : \ " / [ ] ? { }
+	cUnreserved                   // alphanum / mark
 )
 
 var charClass = func() (t [256]uint8) {

@@ -93,6 +93,8 @@ func (m *Msg) parse(b []byte, stream bool) error {
 		return err
 	}
 	if err := m.indexHeaders(i + lf + 1); err != nil {
+		// Keep offsets coherent so editors and builders stay in bounds.
+		m.hdrEnd, m.bodyOff, m.bodyEnd = int32(len(b)), int32(len(b)), int32(len(b))
 		m.setErr(err)
 		return m.err
 	}

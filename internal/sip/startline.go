@@ -7,8 +7,9 @@ import "bytes"
 // (400 unless a more specific code applies, 0 when the message must be
 // dropped silently, e.g. a malformed response).
 type MessageError struct {
-	Status int
-	Reason string
+	Status      int
+	Reason      string
+	Unsupported []byte // option tags for the Unsupported header of a 420
 }
 
 func (e *MessageError) Error() string { return "malformed message: " + e.Reason }

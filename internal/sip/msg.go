@@ -128,13 +128,12 @@ func (m *Msg) indexHeaders(off int) error {
 			return nil
 		}
 		end := lineEnd(b, i)
-		if isWS(b[i]) {
+		switch {
+		case isWS(b[i]):
 			m.setErr(malformed("folded line without header"))
-		} else if len(m.hdrs) >= maxHeaders {
+		case len(m.hdrs) >= maxHeaders:
 			return malformed("too many headers")
-		} else if h, ok := parseHeaderLine(b, i, end); ok {
-			m.addHeader(h)
-		} else {
+		case !m.addHeaderLine(i, end):
 			m.setErr(malformed("malformed header line"))
 		}
 		i = end
@@ -156,45 +155,53 @@ func lineEnd(b []byte, i int) int {
 	}
 }
 
-// parseHeaderLine splits "name *WS : *LWS value" in b[start:end].
-func parseHeaderLine(b []byte, start, end int) (hdr, bool) {
-	i := start
-	for i < end && isToken(b[i]) {
-		i++
+// addHeaderLine indexes "name *WS : *LWS value" in buf[start:end]. A known
+// name is validated by matching it; only unknown names are checked
+// character by character as tokens.
+func (m *Msg) addHeaderLine(start, end int) bool {
+	b := m.buf[:end]
+	colon := bytes.IndexByte(b[start:], ':')
+	if colon <= 0 {
+		return false
 	}
-	nameEnd := i
-	for i < end && isWS(b[i]) {
-		i++
+	colon += start
+	nameEnd := colon
+	for nameEnd > start && isWS(b[nameEnd-1]) {
+		nameEnd--
 	}
-	if nameEnd == start || i >= end || b[i] != ':' {
-		return hdr{}, false
+	name := b[start:nameEnd]
+	id := lookupHdr(name)
+	if id == HdrOther && !isTokenBytes(name) {
+		return false
 	}
-	i++
+	i := colon + 1
 	for i < end && isLWS(b[i]) {
 		i++
 	}
 	ve := end
+	if ve > i && b[ve-1] == '\n' {
+		ve--
+	}
+	if ve > i && b[ve-1] == '\r' {
+		ve--
+	}
 	for ve > i && isLWS(b[ve-1]) {
 		ve--
 	}
-	return hdr{
-		id:    lookupHdr(b[start:nameEnd]),
+	m.hdrs = append(m.hdrs, hdr{
+		id:    id,
 		start: int32(start), nameEnd: int32(nameEnd),
 		valStart: int32(i), valEnd: int32(ve), end: int32(end),
-	}, true
-}
-
-func (m *Msg) addHeader(h hdr) {
-	m.hdrs = append(m.hdrs, h)
-	if h.id == HdrOther {
-		return
+	})
+	if id != HdrOther {
+		if m.first[id] == 0 {
+			m.first[id] = int16(len(m.hdrs))
+		}
+		if m.count[id] < 255 {
+			m.count[id]++
+		}
 	}
-	if m.first[h.id] == 0 {
-		m.first[h.id] = int16(len(m.hdrs))
-	}
-	if m.count[h.id] < 255 {
-		m.count[h.id]++
-	}
+	return true
 }
 
 // frameBody places the body per Content-Length and the transport's rules.

@@ -49,7 +49,7 @@ func (m *Msg) parseRequestLine(off int, line []byte) error {
 	if !isTokenBytes(method) {
 		return malformed("bad method")
 	}
-	if len(uri) == 0 || bytes.ContainsAny(uri, " \t") {
+	if len(uri) == 0 || bytes.IndexByte(uri, '\t') >= 0 {
 		return malformed("bad Request-URI")
 	}
 	if !validVersion(ver) {

@@ -1,0 +1,98 @@
+package nat
+
+import (
+	"errors"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/sipfleet/sipfleet/internal/sip"
+)
+
+// AppendReceived appends the value of a Path URI's received= parameter for
+// a UA seen at src over proto ("udp", "tcp", "tls", ...): a SIP URI of the
+// source, escaped so that it is one uri-parameter value (RFC 3261 §19.1.1
+// escapes ';' and '=' inside it), e.g. "sip:198.51.100.7:40000" or
+// "sip:198.51.100.7:40000%3Btransport%3Dtcp". UDP is the default and is
+// left out, as Kamailio's add_path_received does.
+func AppendReceived(dst []byte, src netip.AddrPort, proto string) []byte {
+	dst = append(dst, "sip:"...)
+	dst = appendHostPort(dst, src)
+	if proto != "" && !strings.EqualFold(proto, "udp") {
+		dst = append(dst, "%3Btransport%3D"...)
+		for i := 0; i < len(proto); i++ {
+			dst = append(dst, proto[i]|0x20)
+		}
+	}
+	return dst
+}
+
+func appendHostPort(dst []byte, ap netip.AddrPort) []byte {
+	a := ap.Addr().Unmap()
+	if a.Is6() {
+		dst = append(dst, '[')
+		dst = a.AppendTo(dst)
+		dst = append(dst, ']')
+	} else {
+		dst = a.AppendTo(dst)
+	}
+	dst = append(dst, ':')
+	return strconv.AppendUint(dst, uint64(ap.Port()), 10)
+}
+
+// ErrBadReceived is returned for a received= value that is not a SIP URI
+// with a literal IP address and port.
+var ErrBadReceived = errors.New("bad received= value")
+
+// ParseReceived reads a received= value written by AppendReceived (or by
+// Kamailio), escaped or not: "sip:IP:PORT[;transport=T]". The port
+// defaults to 5060 and the transport to "udp".
+func ParseReceived(v []byte) (src netip.AddrPort, proto string, err error) {
+	raw, err := sip.Unescape(nil, v)
+	if err != nil {
+		return netip.AddrPort{}, "", ErrBadReceived
+	}
+	s, ok := strings.CutPrefix(strings.ToLower(string(raw)), "sip:")
+	if !ok {
+		return netip.AddrPort{}, "", ErrBadReceived
+	}
+	hostport, params, _ := strings.Cut(s, ";")
+	proto = "udp"
+	for p := range strings.SplitSeq(params, ";") {
+		if t, ok := strings.CutPrefix(p, "transport="); ok && t != "" {
+			proto = t
+		}
+	}
+	src, err = parseHostPort(hostport)
+	return src, proto, err
+}
+
+func parseHostPort(s string) (netip.AddrPort, error) {
+	host, port := s, "5060"
+	switch {
+	case strings.HasPrefix(s, "["):
+		end := strings.IndexByte(s, ']')
+		if end < 0 {
+			return netip.AddrPort{}, ErrBadReceived
+		}
+		host = s[1:end]
+		if rest := s[end+1:]; rest != "" {
+			p, ok := strings.CutPrefix(rest, ":")
+			if !ok {
+				return netip.AddrPort{}, ErrBadReceived
+			}
+			port = p
+		}
+	case strings.Count(s, ":") == 1:
+		host, port, _ = strings.Cut(s, ":")
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.AddrPort{}, ErrBadReceived
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil || p == 0 {
+		return netip.AddrPort{}, ErrBadReceived
+	}
+	return netip.AddrPortFrom(a, uint16(p)), nil
+}

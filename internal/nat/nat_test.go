@@ -57,6 +57,7 @@ func TestParseReceived(t *testing.T) {
 		{in: "sip:[2001:db8::1", bad: true},
 		{in: "sip:192.0.2.1%3", bad: true},
 		{in: "", bad: true},
+		{in: "sip:0.0.0.0%3BtrAnsport%3D[", bad: true}, // fuzz crasher: non-token transport
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {

@@ -21,7 +21,11 @@ func AppendReceived(dst []byte, src netip.AddrPort, proto string) []byte {
 	if proto != "" && !strings.EqualFold(proto, "udp") {
 		dst = append(dst, "%3Btransport%3D"...)
 		for i := 0; i < len(proto); i++ {
-			dst = append(dst, proto[i]|0x20)
+			c := proto[i]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			dst = append(dst, c)
 		}
 	}
 	return dst
@@ -59,7 +63,10 @@ func ParseReceived(v []byte) (src netip.AddrPort, proto string, err error) {
 	hostport, params, _ := strings.Cut(s, ";")
 	proto = "udp"
 	for p := range strings.SplitSeq(params, ";") {
-		if t, ok := strings.CutPrefix(p, "transport="); ok && t != "" {
+		if t, ok := strings.CutPrefix(p, "transport="); ok {
+			if !isAlnum(t) {
+				return netip.AddrPort{}, "", ErrBadReceived
+			}
 			proto = t
 		}
 	}
@@ -95,4 +102,16 @@ func parseHostPort(s string) (netip.AddrPort, error) {
 		return netip.AddrPort{}, ErrBadReceived
 	}
 	return netip.AddrPortFrom(a, uint16(p)), nil
+}
+
+// isAlnum reports whether s is a non-empty run of letters and digits, as
+// every SIP transport name is.
+func isAlnum(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -121,6 +121,9 @@ func FuzzAuth(f *testing.F) {
 				t.Fatalf("field %q not inside input", field)
 			}
 		}
+		if _, err := ParseAuth(unfoldSP(b)); err != nil {
+			t.Fatalf("%q accepted but not with CR and LF as SP: %v", b, err)
+		}
 		if !isTokenBytes(a.Scheme) {
 			t.Fatalf("scheme %q is not a token", a.Scheme)
 		}

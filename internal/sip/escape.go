@@ -122,7 +122,7 @@ func escEqualString(b []byte, s string) bool {
 // case-insensitively, all with escapes of unreserved characters decoded;
 // a port, or a user, ttl, method, maddr or transport parameter, present in
 // only one URI makes them differ; other parameters present in only one
-// are ignored; headers must match as sets. URIs of other schemes are
+// are ignored; headers must match as multisets. URIs of other schemes are
 // equal when scheme and Opaque are.
 func URIEqual(a, b *URI) bool {
 	if !bytes.EqualFold(a.Scheme, b.Scheme) {

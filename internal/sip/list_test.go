@@ -203,20 +203,9 @@ func parseCorpusField(f corpusField) (kind string, err error) {
 	return "", nil
 }
 
-// corpusDir finds a torture corpus: in testdata if the package keeps a
-// copy, else in the shared folder laid beside the repository.
-func corpusDir(t *testing.T, name string) string {
-	for _, d := range []string{
-		filepath.Join("testdata", name),
-		filepath.Join("..", "..", "..", "shared", "corpus", name),
-	} {
-		if _, err := os.Stat(filepath.Join(d, "SHA256SUMS")); err == nil {
-			return d
-		}
-	}
-	t.Skipf("corpus %s not found", name)
-	return ""
-}
+// corpusDirs are the torture corpora: RFC 4475 as archived, and RFC 5118
+// in its CRLF wire form.
+var corpusDirs = []string{filepath.Join("testdata", "rfc4475"), filepath.Join("testdata", "rfc5118")}
 
 // corpusValueVerdicts lists the messages that must fail at the value
 // level and which elements fail. Messages not listed must parse cleanly:
@@ -241,7 +230,7 @@ var corpusValueVerdicts = map[string][]string{
 }
 
 func TestCorpusValueVerdicts(t *testing.T) {
-	for _, dir := range []string{corpusDir(t, "rfc4475"), filepath.Join(corpusDir(t, "rfc5118"), "wire")} {
+	for _, dir := range corpusDirs {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.sip"))
 		if len(files) == 0 {
 			t.Fatalf("no messages in %s", dir)
@@ -263,7 +252,7 @@ func TestCorpusValueVerdicts(t *testing.T) {
 // corpusFile loads one message of either corpus by file name.
 func corpusFile(t *testing.T, name string) *corpusMsg {
 	t.Helper()
-	for _, dir := range []string{corpusDir(t, "rfc4475"), filepath.Join(corpusDir(t, "rfc5118"), "wire")} {
+	for _, dir := range corpusDirs {
 		if path := filepath.Join(dir, name); fileExists(path) {
 			return loadCorpusMsg(t, path, false)
 		}

@@ -22,6 +22,9 @@ func naErr(reason string, off int) error { return badValue("name-addr", reason, 
 func ParseNameAddr(b []byte) (NameAddr, error) {
 	n := NameAddr{Raw: trimLWS(b)}
 	base := offsetOf(b, n.Raw)
+	if len(n.Raw) == 0 {
+		return NameAddr{}, naErr("empty", base)
+	}
 	if len(n.Raw) == 1 && n.Raw[0] == '*' {
 		n.Star = true
 		return n, nil
@@ -70,7 +73,7 @@ func (n *NameAddr) parseNameAddr(lt int) error {
 	}
 	gt := bytes.IndexByte(v[lt:], '>')
 	if gt < 0 {
-		return naErr("missing >", len(v))
+		return naErr("missing closing angle bracket", len(v))
 	}
 	gt += lt
 	spec := v[lt+1 : gt]
@@ -109,7 +112,7 @@ func (n *NameAddr) parseAddrSpec() error {
 	}
 	spec := v[:end]
 	if i := bytes.IndexAny(spec, ",?"); i >= 0 {
-		return naErr("URI with , or ? needs <>", i) // RFC 3261 §20.10
+		return naErr("URI with , or ? outside angle brackets", i) // RFC 3261 §20.10
 	}
 	u, err := ParseURI(spec)
 	if err != nil {

@@ -78,17 +78,18 @@ func TestParseNameAddrErrors(t *testing.T) {
 	tests := []struct {
 		name, in, reason string
 	}{
-		{"empty", "", "bad URI: bad scheme"},
+		{"empty", "", "bad name-addr: empty"},
+		{"only lws", " \r\n ", "bad name-addr: empty"},
 		{"unterminated quote (RFC 4475 3.1.2.6)", `"Mr. J. User <sip:j.user@example.com>`, "bad name-addr: unterminated quoted string"},
 		{"non-token display (RFC 4475 3.1.2.15)", "Bell, Alexander <sip:a.g.bell@example.com>;tag=43", "bad name-addr: bad display name"},
 		{"quoted then token display", `"a" b <sip:a@b.com>`, "bad name-addr: bad display name"},
 		{"spaces in addr-spec (RFC 4475 3.1.2.14)", "\"Watson, Thomas\" < sip:t.watson@example.org >", "bad name-addr: LWS in addr-spec"},
-		{"escaped header without <> (RFC 4475 3.1.2.13)", "sip:user@example.com?Route=%3Csip:sip.example.com%3E", "bad name-addr: URI with , or ? needs <>"},
-		{"comma without <>", "sip:a@b.com,sip:c@d.com", "bad name-addr: URI with , or ? needs <>"},
+		{"escaped header without <> (RFC 4475 3.1.2.13)", "sip:user@example.com?Route=%3Csip:sip.example.com%3E", "bad name-addr: URI with , or ? outside angle brackets"},
+		{"comma without <>", "sip:a@b.com,sip:c@d.com", "bad name-addr: URI with , or ? outside angle brackets"},
 		{"semicolon user without <> breaks", "sip:user;par=u%40example.net@example.com", "bad name-addr: bad parameter value"},
 		{"stray semicolons (RFC 4475 3.1.2.1)", `"Joe" <sip:joe@example.org>;;;;`, "bad name-addr: empty parameter"},
 		{"trailing semicolon", "<sip:a@b.com>;", "bad name-addr: empty parameter"},
-		{"missing >", "<sip:a@b.com", "bad name-addr: missing >"},
+		{"missing >", "<sip:a@b.com", "bad name-addr: missing closing angle bracket"},
 		{"empty <>", "<>", "bad URI: bad scheme"},
 		{"junk after >", "<sip:a@b.com> x", "bad name-addr: junk after URI"},
 		{"junk after addr-spec", "sip:a@b.com x", "bad name-addr: junk after URI"},
@@ -404,6 +405,10 @@ func FuzzNameAddr(f *testing.F) {
 			checkParseError(t, b, err)
 		} else {
 			checkNameAddr(t, b, &n)
+			sp := unfoldSP(b)
+			if w, err := ParseNameAddr(sp); err != nil || nameAddrSummary(&w) != string(unfoldSP([]byte(nameAddrSummary(&n)))) {
+				t.Fatalf("%q accepted but %q gives %v", b, sp, err)
+			}
 		}
 		err = ParseNameAddrList(b, func(n NameAddr) bool {
 			checkNameAddr(t, b, &n)

@@ -11,7 +11,7 @@ type Via struct {
 	SentBy       []byte // host [ COLON port ] as written
 	Host         []byte // IPv6 references keep their brackets
 	Port         int    // 0 when absent
-	PortRaw      []byte
+	PortRaw      []byte // port digits as written, nil when absent
 	Params       Params // via-params from the first ';'
 }
 
@@ -31,6 +31,7 @@ func ParseVia(b []byte) (Via, error) {
 	return v, nil
 }
 
+// parse reads v.Raw, recording each part as it goes.
 func (v *Via) parse() error {
 	i, err := v.parseProtocol()
 	if err != nil {

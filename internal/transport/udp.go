@@ -1,0 +1,151 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+)
+
+// Socket is one UDP socket of a listener. With Sockets > 1 they share the
+// address through SO_REUSEPORT and each has its own read goroutine.
+type Socket struct {
+	l     *Listener
+	pc    *net.UDPConn
+	index int
+	stats counters
+}
+
+// Listener returns the listener the socket belongs to.
+func (s *Socket) Listener() *Listener { return s.l }
+
+// Index returns the socket's position in Listener.Sockets.
+func (s *Socket) Index() int { return s.index }
+
+// LocalAddr returns the bound address (shared by the listener's sockets).
+func (s *Socket) LocalAddr() netip.AddrPort { return s.l.addr }
+
+// Stats returns this socket's counters.
+func (s *Socket) Stats() Stats {
+	var v [numCounters]uint64
+	s.stats.addTo(&v)
+	return statsFrom(&v)
+}
+
+// bindUDP binds the listener's sockets. With port 0 the first socket picks
+// the port and the others join it.
+func (l *Listener) bindUDP(ctx context.Context) error {
+	lc := net.ListenConfig{Control: sockopts{reusePort: l.cfg.Sockets > 1, freeBind: l.cfg.FreeBind}.control()}
+	addr := l.cfg.Addr
+	for i := range l.cfg.Sockets {
+		pc, err := lc.ListenPacket(ctx, network("udp", addr.Addr()), addr.String())
+		if err != nil {
+			return errors.Join(fmt.Errorf("listen udp %s: %w", addr, err), l.close())
+		}
+		uc := pc.(*net.UDPConn)
+		l.sockets = append(l.sockets, &Socket{l: l, pc: uc, index: i})
+		if err := l.setReadBuffer(uc); err != nil {
+			return errors.Join(err, l.close())
+		}
+		if i == 0 {
+			addr = addrPort(uc.LocalAddr())
+		}
+	}
+	l.addr = addr
+	return nil
+}
+
+func (l *Listener) setReadBuffer(uc *net.UDPConn) error {
+	if l.cfg.ReadBuffer == 0 {
+		return nil
+	}
+	if err := uc.SetReadBuffer(l.cfg.ReadBuffer); err != nil {
+		return fmt.Errorf("set read buffer on %s: %w", l.Name(), err)
+	}
+	return nil
+}
+
+// readLoop owns one buffer and one Packet for the socket's life: the steady
+// state allocates nothing. It ends when the socket is closed.
+func (t *Transport) readLoop(s *Socket) {
+	defer t.wg.Done()
+	buf := make([]byte, t.cfg.MaxDatagram+1) // +1 tells an oversized datagram from a full one
+	p := &Packet{Listener: s.l, Sock: s, Proto: UDP}
+	var errDelay time.Duration
+	for {
+		n, src, err := s.pc.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			errDelay = t.readFailed(s, err, errDelay)
+			continue
+		}
+		errDelay = 0
+		t.datagram(s, p, buf[:n], src)
+	}
+}
+
+func (t *Transport) datagram(s *Socket, p *Packet, b []byte, src netip.AddrPort) {
+	switch {
+	case len(b) > t.cfg.MaxDatagram:
+		s.stats.inc(cDropOversize)
+	case isKeepalive(b):
+		s.stats.inc(cDropKeepalive)
+	default:
+		p.Data = b[:len(b):len(b)]
+		p.Src = unmap(src)
+		t.dispatch(p, &s.stats)
+		p.Data = nil
+	}
+}
+
+// readFailed counts a read error and backs off so a broken socket cannot
+// spin a core; Close still ends the loop at once through ErrClosed.
+func (t *Transport) readFailed(s *Socket, err error, delay time.Duration) time.Duration {
+	s.stats.inc(cReadErrors)
+	if delay == 0 {
+		t.log.Warn("udp read failed", "listener", s.l.Name(), "socket", s.index, "err", err)
+	}
+	delay = min(max(2*delay, time.Millisecond), 100*time.Millisecond)
+	t.pause(delay)
+	return delay
+}
+
+// isKeepalive reports datagrams that carry no message: the CRLF (or NUL)
+// keep-alives UAs and natping send to keep NAT bindings open.
+func isKeepalive(b []byte) bool {
+	for _, c := range b {
+		if c != '\r' && c != '\n' && c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// SendUDP sends one datagram from sock to dst. Any socket of a listener
+// will do: they share the local address.
+func (t *Transport) SendUDP(sock *Socket, dst netip.AddrPort, b []byte) error {
+	dst = unmap(dst)
+	if !sock.l.sameFamily(dst) {
+		sock.stats.inc(cSendErrors)
+		return fmt.Errorf("send udp to %s from %s: %w", dst, sock.l.Name(), ErrAddrFamily)
+	}
+	if _, err := sock.pc.WriteToUDPAddrPort(b, dst); err != nil {
+		sock.stats.inc(cSendErrors)
+		return fmt.Errorf("send udp to %s from %s: %w", dst, sock.l.Name(), closedAs(err))
+	}
+	sock.stats.inc(cPacketsOut)
+	sock.stats.add(cBytesOut, len(b))
+	return nil
+}
+
+// closedAs makes the net package's closed error match ErrClosed too.
+func closedAs(err error) error {
+	if errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("%w: %w", ErrClosed, err)
+	}
+	return err
+}

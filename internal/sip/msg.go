@@ -28,7 +28,8 @@ type Header struct {
 // Msg is one SIP message: its bytes and an index of the start line and the
 // header boundaries. Header values are parsed only when asked for.
 // A Msg is meant to be reused (Parse resets it), so a long-lived receive
-// loop parses without allocating.
+// loop parses without allocating once its index has grown to the largest
+// message seen.
 type Msg struct {
 	buf     []byte
 	isReq   bool
@@ -36,7 +37,6 @@ type Msg struct {
 	code    int
 	sl      [3][2]int32 // request: method, URI, version; response: version, code, reason
 	hdrs    []hdr
-	inline  [40]hdr
 	first   [hdrCount]int16 // index+1 of the first header of each known kind
 	count   [hdrCount]uint8 // saturating count per known kind
 	hdrEnd  int32           // offset of the empty line that ends the headers
@@ -64,7 +64,10 @@ func (m *Msg) reset(b []byte) {
 	m.buf = b
 	m.isReq, m.method, m.code = false, MethodOther, 0
 	m.sl = [3][2]int32{}
-	m.hdrs = m.inline[:0]
+	if m.hdrs == nil {
+		m.hdrs = make([]hdr, 0, 32)
+	}
+	m.hdrs = m.hdrs[:0]
 	m.first = [hdrCount]int16{}
 	m.count = [hdrCount]uint8{}
 	m.hdrEnd, m.bodyOff, m.bodyEnd = 0, 0, 0
@@ -246,6 +249,19 @@ func (m *Msg) contentLength() (n uint32, present bool, err error) {
 		n, present = v, true
 	}
 	return n, true, nil
+}
+
+// Reset drops the message, so m no longer refers to its buffer.
+func (m *Msg) Reset() { m.reset(nil) }
+
+// Clone returns a copy of m that owns its bytes and index, for a message
+// that must outlive the buffer it was parsed from (a transaction keeping
+// its request) without parsing it again.
+func (m *Msg) Clone() *Msg {
+	c := *m
+	c.buf = append([]byte(nil), m.buf...)
+	c.hdrs = append([]hdr(nil), m.hdrs...)
+	return &c
 }
 
 // Err returns the error of the last Parse, if any.

@@ -178,3 +178,23 @@ func TestParseNoAllocs(t *testing.T) {
 		}
 	}
 }
+
+func TestClone(t *testing.T) {
+	raw := readTestdata(t, "invite.sip")
+	buf := append([]byte(nil), raw...)
+	var m Msg
+	if err := m.Parse(buf); err != nil {
+		t.Fatal(err)
+	}
+	c := m.Clone()
+	for i := range buf {
+		buf[i] = 'x'
+	}
+	m.Reset()
+	if string(c.Bytes()) != string(raw) || string(c.CallID()) != "3848276298220188511@atlanta.example.com" {
+		t.Fatalf("clone shares the original's buffer: %q", c.CallID())
+	}
+	if v, err := c.TopVia(); err != nil || string(v.Branch()) != "z9hG4bK74bf9" {
+		t.Fatalf("clone's index broken: %v", err)
+	}
+}

@@ -11,6 +11,60 @@ type LB struct {
 	// DispatcherList is a file in Kamailio's dispatcher.list format
 	// ("setid uri flags priority attrs").
 	DispatcherList string `yaml:"dispatcher_list" validate:"required"`
+	// ProxySet and RegistrarSet are the dispatcher set ids that initial
+	// requests and REGISTERs from the public side go to.
+	ProxySet     int `yaml:"proxy_set" default:"1" validate:"min=0"`
+	RegistrarSet int `yaml:"registrar_set" default:"2" validate:"min=0"`
+	// Algorithm picks a destination within a set (see the dispatcher
+	// documentation): callid, from, to, ruri, ruri-user, round-robin,
+	// random, weight, rweight, priority, least-load, or Kamailio's number.
+	Algorithm string `yaml:"algorithm" default:"callid"`
+	// Secret signs the LB's Via branches so that responses the LB did not
+	// cause are dropped. Every LB of a pair must share it; at least 16
+	// characters. Unset, each start picks a random one, which is fine for a
+	// single LB.
+	Secret string `yaml:"secret"`
+	// PathReceived says when REGISTER gets ;received= in its Path:
+	// "nat" (when a NAT test fires), "always", or "never".
+	PathReceived string `yaml:"path_received" default:"nat" validate:"oneof=nat always never"`
+	// NATTests are Kamailio nat_uac_test flags: 1 private Contact, 2 Via
+	// host is not the source, 4 private Via, 16 Via port is not the
+	// source port, 32 private source.
+	NATTests int `yaml:"nat_tests" default:"51" validate:"min=0,max=63"`
+	// FailoverCodes are the final responses after which the next
+	// destination is tried (a timeout always is).
+	FailoverCodes []int `yaml:"failover_codes"`
+	// Peers are the only non-backend hosts that public-side requests may
+	// be routed to (addresses "ip:port").
+	Peers []HostPort `yaml:"peers"`
+	// MaxFailover bounds how many destinations one request tries.
+	MaxFailover int `yaml:"max_failover" default:"3" validate:"min=1,max=16"`
+	Probe Probe `yaml:"probe"`
+	Pike  Pike  `yaml:"pike"`
+	// Scanners are User-Agent substrings whose requests are dropped
+	// without a reply. Unset: a built-in list (friendly-scanner, sipcli,
+	// VaxSIPUserAgent, ...).
+	Scanners []string `yaml:"scanners"`
+}
+
+// Probe is the dispatcher's OPTIONS health check.
+type Probe struct {
+	// Mode is "inactive" (probe only destinations marked down) or "all".
+	Mode             string        `yaml:"mode" default:"all" validate:"oneof=all inactive off"`
+	Interval         time.Duration `yaml:"interval" default:"10s" validate:"min=100ms,max=1h"`
+	Timeout          time.Duration `yaml:"timeout" default:"2s" validate:"min=10ms,max=1m"`
+	FailureThreshold int           `yaml:"failure_threshold" default:"3" validate:"min=1,max=100"`
+	SuccessThreshold int           `yaml:"success_threshold" default:"2" validate:"min=1,max=100"`
+}
+
+// Pike limits requests per source IP on the public side.
+type Pike struct {
+	// Window is the sampling interval, Threshold the requests one source
+	// may send in it; a source over it is ignored for Ban. Threshold 0
+	// turns the limit off.
+	Window    time.Duration `yaml:"window" default:"2s" validate:"min=100ms,max=1m"`
+	Threshold int           `yaml:"threshold" default:"200" validate:"min=0"`
+	Ban       time.Duration `yaml:"ban" default:"60s" validate:"min=1s,max=24h"`
 }
 
 // Registrar configures a registrar node of the federation.

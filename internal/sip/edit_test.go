@@ -106,3 +106,38 @@ func TestEditorNoAllocs(t *testing.T) {
 		t.Errorf("%v allocs per edit", allocs)
 	}
 }
+
+func TestPopRoutes(t *testing.T) {
+	tests := []struct {
+		name, routes string
+		n, removed   int
+		want         string // Route lines left, joined
+	}{
+		{"one of two in a list", "Route: <sip:a;lr>, <sip:b;lr>\r\n", 1, 1, "Route: <sip:b;lr>\r\n"},
+		{"two headers", "Route: <sip:a;lr>\r\nRoute: <sip:b;lr>\r\nRoute: <sip:c;lr>\r\n", 2, 2, "Route: <sip:c;lr>\r\n"},
+		{"across list and header", "Route: <sip:a;lr>\r\nRoute: <sip:b;lr>,<sip:c;lr>\r\n", 2, 2, "Route: <sip:c;lr>\r\n"},
+		{"all", "Route: <sip:a;lr>,<sip:b;lr>\r\n", 5, 2, ""},
+		{"none", "", 1, 0, ""},
+		{"quoted comma kept", "Route: \"x,y\" <sip:a;lr>, <sip:b;lr>\r\n", 1, 1, "Route: <sip:b;lr>\r\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := "BYE sip:x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n" + tc.routes + "l: 0\r\n\r\n"
+			m := mustParse(t, []byte(in))
+			e := NewEditor(m)
+			if got := e.PopRoutes(tc.n); got != tc.removed {
+				t.Fatalf("removed %d, want %d", got, tc.removed)
+			}
+			out := mustParse(t, e.AppendTo(nil))
+			var left string
+			for i := 0; i < out.NumHeaders(); i++ {
+				if h := out.HeaderAt(i); h.ID == HdrRoute {
+					left += string(h.Raw)
+				}
+			}
+			if left != tc.want {
+				t.Fatalf("left %q, want %q", left, tc.want)
+			}
+		})
+	}
+}

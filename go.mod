@@ -7,3 +7,8 @@ require (
 	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/sys v0.50.0
 )
+
+require (
+	github.com/dchest/siphash v1.2.3 // indirect
+	github.com/prometheus/client_golang v1.25.0 // indirect
+)

@@ -9,11 +9,18 @@ func (e *Editor) PopRoute() bool { return e.PopRoutes(1) == 1 }
 // values are all removed goes; one that keeps some keeps them as written.
 // Use it once per Editor: like every edit it is positioned on the message
 // as parsed.
-func (e *Editor) PopRoutes(n int) int {
+func (e *Editor) PopRoutes(n int) int { return e.popList(HdrRoute, n) }
+
+// PopVia removes the top Via value, as a proxy does to a response before
+// relaying it (RFC 3261 §16.7 step 3). It reports whether there was one.
+func (e *Editor) PopVia() bool { return e.popList(HdrVia, 1) == 1 }
+
+// popList removes the first n values of the comma-list headers of kind id.
+func (e *Editor) popList(id HdrID, n int) int {
 	removed := 0
 	for i := 0; removed < n && i < len(e.m.hdrs); i++ {
 		h := &e.m.hdrs[i]
-		if h.id != HdrRoute {
+		if h.id != id {
 			continue
 		}
 		rest := e.m.buf[h.valStart:h.valEnd]

@@ -141,3 +141,16 @@ func TestPopRoutes(t *testing.T) {
 		})
 	}
 }
+
+func TestPopVia(t *testing.T) {
+	in := "SIP/2.0 200 OK\r\nv: SIP/2.0/UDP lb;branch=z9hG4bK1, SIP/2.0/UDP ua;branch=z9hG4bK2\r\nVia: SIP/2.0/UDP x;branch=z9hG4bK3\r\nl: 0\r\n\r\n"
+	m := mustParse(t, []byte(in))
+	e := NewEditor(m)
+	if !e.PopVia() {
+		t.Fatal("no Via popped")
+	}
+	want := "SIP/2.0 200 OK\r\nv: SIP/2.0/UDP ua;branch=z9hG4bK2\r\nVia: SIP/2.0/UDP x;branch=z9hG4bK3\r\nl: 0\r\n\r\n"
+	if got := string(e.AppendTo(nil)); got != want {
+		t.Fatalf("got %q", got)
+	}
+}

@@ -158,3 +158,15 @@ func (m *Msg) headerStart() int32 {
 	}
 	return m.hdrEnd
 }
+
+// ReasonOf gives the reason phrase for answering a message refused with
+// err: the parser's own words for what was wrong, or "Bad Request".
+func ReasonOf(err error) string {
+	switch e := err.(type) {
+	case *MessageError:
+		return e.Reason
+	case *ParseError:
+		return e.Error()
+	}
+	return "Bad Request"
+}

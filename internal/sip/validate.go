@@ -54,14 +54,10 @@ var requestChecks = []func(m *Msg) error{
 // asMessageError turns any parse error into a 400 whose reason says what
 // was wrong.
 func asMessageError(err error) *MessageError {
-	switch e := err.(type) {
-	case *MessageError:
+	if e, ok := err.(*MessageError); ok {
 		return e
-	case *ParseError:
-		return &MessageError{Status: 400, Reason: e.Error()}
-	default:
-		return &MessageError{Status: 400, Reason: "Bad Request"}
 	}
+	return &MessageError{Status: 400, Reason: ReasonOf(err)}
 }
 
 // checkMandatory: RFC 3261 §8.1.1 makes To, From, CSeq, Call-ID and Via

@@ -1,0 +1,164 @@
+package lb
+
+import (
+	"errors"
+
+	"github.com/sipfleet/sipfleet/internal/dispatcher"
+	"github.com/sipfleet/sipfleet/internal/nat"
+	"github.com/sipfleet/sipfleet/internal/sip"
+	"github.com/sipfleet/sipfleet/internal/transaction"
+	"github.com/sipfleet/sipfleet/internal/transport"
+)
+
+// dispatch sends an initial request from the public side to a backend
+// chosen by the dispatcher: REGISTER to the registrar set, everything
+// else to the proxy set. A client transaction watches the attempt so that
+// a timeout or a failover status tries the next destination.
+func (lb *LB) dispatch(w *work, p *transport.Packet, in *sock, rt *ownRoutes) {
+	m := &w.m
+	set := lb.opt.ProxySet
+	if m.Method() == sip.REGISTER {
+		set = lb.opt.RegistrarSet
+	}
+	key, ok := lb.requestKey(m)
+	if !ok {
+		lb.unroutable(w, p)
+		return
+	}
+	cur, err := lb.disp.Select(set, lb.opt.Algorithm, lb.selectKey(m))
+	if err != nil {
+		lb.noDestination(w, p)
+		return
+	}
+	f := &flight{key: key, lb: lb, in: in, src: p.Src, cur: cur, rt: *rt}
+	if old := lb.flights.add(f); old != nil {
+		return // a retransmission racing the first copy
+	}
+	f.req = m.Clone()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.next(w) {
+		lb.flights.remove(f)
+		lb.noDestination(w, p)
+	}
+}
+
+func (lb *LB) noDestination(w *work, p *transport.Packet) {
+	lb.stats.inc(cNoDestination)
+	lb.reply(w, p, 503, "Service Unavailable", [2]string{"Retry-After", "5"})
+}
+
+// selectKey is the part of the request the algorithm hashes.
+func (lb *LB) selectKey(m *sip.Msg) []byte {
+	switch lb.opt.Algorithm.Key() {
+	case dispatcher.KeyCallID:
+		return m.CallID()
+	case dispatcher.KeyFromURI:
+		if n, err := m.From(); err == nil {
+			return n.URI.Raw
+		}
+	case dispatcher.KeyToURI:
+		if n, err := m.To(); err == nil {
+			return n.URI.Raw
+		}
+	case dispatcher.KeyRURI:
+		return m.RequestURIBytes()
+	case dispatcher.KeyRURIUser:
+		if u, err := m.RequestURI(); err == nil {
+			return u.User
+		}
+	}
+	return nil
+}
+
+// next starts the next attempt. It reports false when no destination is
+// left. f.mu is held.
+func (f *flight) next(w *work) bool {
+	lb := f.lb
+	for f.attempt < lb.opt.MaxFailover && f.attempt < 15 {
+		dst, ok := f.cur.Next()
+		if !ok {
+			return false
+		}
+		t, ok := lb.backend.target(dst)
+		out := lb.outSock(t)
+		if !ok || out == nil {
+			lb.disp.ReportFailure(dst, errors.New("destination cannot be reached from any listener"))
+			continue
+		}
+		f.attempt++
+		f.dst = dst
+		b := lb.buildAttempt(w, f, out, t)
+		send := lb.sendFunc(out, t)
+		tx, err := lb.txl.NewClientTx(b, send, out.l.Proto().Stream(), f)
+		if err != nil {
+			lb.disp.ReportFailure(dst, err)
+			lb.stats.inc(cSendErrors)
+			continue
+		}
+		f.tx = tx
+		lb.stats.inc(cForwarded)
+		return true
+	}
+	return false
+}
+
+// buildAttempt writes the request for the current attempt.
+func (lb *LB) buildAttempt(w *work, f *flight, out *sock, t target) []byte {
+	m := f.req
+	v, _ := m.TopVia()
+	seq, _, _ := m.CSeq()
+	fw := fwd{in: f.in, out: out, src: f.src, pop: f.rt.n}
+	var branch [40]byte
+	fw.branch = appendBranch(branch[:0], lb.sign.mac(&v, m.CallID(), seq, f.attempt), f.attempt)
+	if m.Method() == sip.REGISTER {
+		fw.path = lb.pathValue(w, m, f, out)
+		fw.suppath = !m.HasOptionTag(sip.HdrSupported, "path")
+	} else {
+		fw.rr = recordRoutes(m.Method())
+	}
+	return lb.build(w, m, &fw)
+}
+
+// pathValue is the Path URI for a REGISTER (RFC 3327): the LB's socket
+// facing the registrar, with ;received= when configured (Kamailio's
+// add_path_received) and ;ob when the UA registers a flow (RFC 5626 §5.1).
+func (lb *LB) pathValue(w *work, m *sip.Msg, f *flight, out *sock) []byte {
+	b := append(w.tmp[:0], '<')
+	b = append(b, out.uri...)
+	addReceived := lb.opt.PathReceived == ReceivedAlways ||
+		(lb.opt.PathReceived == ReceivedWhenNAT && nat.Detect(m, f.src, lb.opt.NATTests) != 0)
+	if addReceived {
+		b = append(b, ";received="...)
+		b = nat.AppendReceived(b, f.src, f.in.l.Proto().String())
+	}
+	if wantsOutbound(m) {
+		b = append(b, ";ob"...)
+	}
+	return append(b, '>')
+}
+
+// wantsOutbound: the UA supports outbound and registers a flow (a Contact
+// with reg-id), RFC 5626 §5.1.
+func wantsOutbound(m *sip.Msg) bool {
+	if !m.HasOptionTag(sip.HdrSupported, "outbound") {
+		return false
+	}
+	flow := false
+	_ = m.NameAddrs(sip.HdrContact, func(n sip.NameAddr) bool {
+		flow = n.Params.Has("reg-id")
+		return !flow
+	})
+	return flow
+}
+
+// sendFunc binds a transaction to its socket and destination.
+func (lb *LB) sendFunc(out *sock, t target) transaction.SendFunc {
+	if out.l.Proto() == transport.UDP {
+		return func(b []byte) error { return lb.tr.SendUDP(out.udp, t.addr, b) }
+	}
+	return func(b []byte) error {
+		_, err := lb.tr.SendStream(lb.ctx(), out.l, t.addr, b)
+		return err
+	}
+}

@@ -1,0 +1,227 @@
+package lb
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/sipfleet/sipfleet/internal/dispatcher"
+	"github.com/sipfleet/sipfleet/internal/nat"
+	"github.com/sipfleet/sipfleet/internal/sip"
+	"github.com/sipfleet/sipfleet/internal/transaction"
+	"github.com/sipfleet/sipfleet/internal/transport"
+)
+
+// PathReceived says when a REGISTER's Path carries ;received=.
+type PathReceived uint8
+
+// The Path modes, as Kamailio's add_path versus add_path_received.
+const (
+	ReceivedWhenNAT PathReceived = iota
+	ReceivedAlways
+	ReceivedNever
+)
+
+// Limiter is the per-source flood protection (internal/pike).
+type Limiter interface {
+	Allow(ip netip.Addr, now time.Time) bool
+}
+
+// Options configures an LB. Listeners must have Side "public" or
+// "private"; one side may be missing in a single-homed setup, where one
+// socket serves both.
+type Options struct {
+	Transport     transport.Config // listeners and limits; the LB sets Handler
+	Timers        transaction.Config
+	Dispatcher    *dispatcher.Dispatcher
+	Algorithm     dispatcher.Algorithm
+	ProxySet      int
+	RegistrarSet  int
+	Secret        []byte // signs branches; nil: random
+	PathReceived  PathReceived
+	NATTests      nat.Test
+	FailoverCodes []int // default 408, 500, 503
+	MaxFailover   int   // destinations one request may try; default 3
+	Peers         []netip.AddrPort
+	Limiter       Limiter            // nil: no rate limit
+	IsScanner     func(ua []byte) bool // nil: no scanner filter
+	Logger        *slog.Logger
+}
+
+// LB is the edge load balancer. It is the transport's handler.
+type LB struct {
+	opt     Options
+	log     *slog.Logger
+	tr      *transport.Transport
+	txl     *transaction.Layer
+	disp    *dispatcher.Dispatcher
+	sign    signer
+	socks   []*sock // every listener, in config order
+	pub     []*sock // by side
+	priv    []*sock
+	peers   map[netip.AddrPort]bool
+	backend backendSet
+	fail    [700]bool // status codes that fail over
+	flights flights
+	work    sync.Pool
+	stats   counters
+	now     func() time.Time
+	base    context.Context
+	stop    context.CancelFunc
+}
+
+// New builds an LB; Start binds its sockets.
+func New(opt Options) (*LB, error) {
+	if opt.Dispatcher == nil {
+		return nil, errors.New("new lb: a dispatcher is required")
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.MaxFailover <= 0 {
+		opt.MaxFailover = 3
+	}
+	if len(opt.FailoverCodes) == 0 {
+		opt.FailoverCodes = []int{408, 500, 503}
+	}
+	secret := opt.Secret
+	if len(secret) == 0 {
+		secret = make([]byte, 32)
+		_, _ = rand.Read(secret)
+	}
+	lb := &LB{
+		opt: opt, log: opt.Logger, disp: opt.Dispatcher, sign: newSigner(secret),
+		peers: make(map[netip.AddrPort]bool), now: time.Now,
+	}
+	for _, c := range opt.FailoverCodes {
+		if c < 300 || c >= len(lb.fail) {
+			return nil, fmt.Errorf("new lb: failover code %d is not a final error status", c)
+		}
+		lb.fail[c] = true
+	}
+	for _, p := range opt.Peers {
+		lb.peers[netip.AddrPortFrom(p.Addr().Unmap(), p.Port())] = true
+	}
+	lb.flights.init()
+	lb.base, lb.stop = context.WithCancel(context.Background())
+	lb.work.New = func() any { return newWork() }
+	tcfg := opt.Transport
+	tcfg.Handler = lb
+	tcfg.Logger = opt.Logger
+	tr, err := transport.New(tcfg)
+	if err != nil {
+		return nil, fmt.Errorf("new lb: %w", err)
+	}
+	lb.tr = tr
+	timers := opt.Timers
+	timers.Logger = opt.Logger
+	txl, err := transaction.New(timers, transaction.HandlerFuncs{})
+	if err != nil {
+		return nil, fmt.Errorf("new lb: %w", err)
+	}
+	lb.txl = txl
+	return lb, nil
+}
+
+// Start binds the listeners and starts serving.
+func (lb *LB) Start(ctx context.Context) error {
+	if err := lb.tr.Start(ctx); err != nil {
+		return fmt.Errorf("start lb: %w", err)
+	}
+	for _, l := range lb.tr.Listeners() {
+		sd := public
+		if l.Side() == "private" {
+			sd = private
+		}
+		s, err := newSock(l, sd)
+		if err != nil {
+			_ = lb.tr.Close(ctx)
+			return fmt.Errorf("start lb: listener %s: %w", l.Name(), err)
+		}
+		lb.socks = append(lb.socks, s)
+		if sd == public {
+			lb.pub = append(lb.pub, s)
+		} else {
+			lb.priv = append(lb.priv, s)
+		}
+	}
+	// Single-homed: one side serves both.
+	if len(lb.pub) == 0 {
+		lb.pub = lb.priv
+	}
+	if len(lb.priv) == 0 {
+		lb.priv = lb.pub
+	}
+	lb.backend.refresh(lb.disp)
+	return nil
+}
+
+// Close stops the LB: no new messages are read, and in-flight
+// transactions are dropped.
+func (lb *LB) Close(ctx context.Context) error {
+	lb.stop()
+	err := lb.tr.Close(ctx)
+	return errors.Join(err, lb.txl.Close())
+}
+
+// Transport gives access to the sockets (addresses, stats).
+func (lb *LB) Transport() *transport.Transport { return lb.tr }
+
+// DispatcherReloaded must be called after the dispatcher's sets changed,
+// so that the open-relay check knows the new backends.
+func (lb *LB) DispatcherReloaded() { lb.backend.refresh(lb.disp) }
+
+// work is the scratch one message needs; pooled, so the hot path
+// allocates nothing.
+type work struct {
+	m   sip.Msg
+	e   sip.Editor
+	out []byte
+	tmp []byte
+}
+
+func newWork() *work { return &work{out: make([]byte, 0, 4096), tmp: make([]byte, 0, 512)} }
+
+// HandlePacket is called by the transport for every message received.
+func (lb *LB) HandlePacket(p *transport.Packet) {
+	in := lb.sockOf(p.Listener)
+	if in == nil {
+		return
+	}
+	w := lb.work.Get().(*work)
+	defer lb.work.Put(w)
+	var err error
+	if p.Proto.Stream() {
+		err = w.m.ParseStream(p.Data)
+	} else {
+		err = w.m.Parse(p.Data)
+	}
+	switch {
+	case w.m.IsRequest():
+		lb.stats.inc(cRequestsIn)
+		lb.request(w, p, in, err)
+	case w.m.StatusCode() != 0:
+		lb.stats.inc(cResponsesIn)
+		lb.response(w, p, err)
+	default:
+		lb.stats.inc(cDropMalformed)
+	}
+	w.m.Reset()
+}
+
+func (lb *LB) sockOf(l *transport.Listener) *sock {
+	for _, s := range lb.socks {
+		if s.l == l {
+			return s
+		}
+	}
+	return nil
+}
+
+// ctx bounds stream sends (a dial may be needed) and ends with the LB.
+func (lb *LB) ctx() context.Context { return lb.base }

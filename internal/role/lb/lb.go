@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sipfleet/sipfleet/internal/dispatcher"
@@ -61,9 +62,9 @@ type LB struct {
 	txl     *transaction.Layer
 	disp    *dispatcher.Dispatcher
 	sign    signer
-	socks   []*sock // every listener, in config order
-	pub     []*sock // by side
-	priv    []*sock
+	// sockets is set once Start has bound them; a message read before
+	// then is dropped.
+	sockets atomic.Pointer[sockets]
 	peers   map[netip.AddrPort]bool
 	backend backendSet
 	fail    [700]bool // status codes that fail over
@@ -133,6 +134,7 @@ func (lb *LB) Start(ctx context.Context) error {
 	if err := lb.tr.Start(ctx); err != nil {
 		return fmt.Errorf("start lb: %w", err)
 	}
+	ss := &sockets{}
 	for _, l := range lb.tr.Listeners() {
 		sd := public
 		if l.Side() == "private" {
@@ -143,21 +145,22 @@ func (lb *LB) Start(ctx context.Context) error {
 			_ = lb.tr.Close(ctx)
 			return fmt.Errorf("start lb: listener %s: %w", l.Name(), err)
 		}
-		lb.socks = append(lb.socks, s)
+		ss.all = append(ss.all, s)
 		if sd == public {
-			lb.pub = append(lb.pub, s)
+			ss.pub = append(ss.pub, s)
 		} else {
-			lb.priv = append(lb.priv, s)
+			ss.priv = append(ss.priv, s)
 		}
 	}
 	// Single-homed: one side serves both.
-	if len(lb.pub) == 0 {
-		lb.pub = lb.priv
+	if len(ss.pub) == 0 {
+		ss.pub = ss.priv
 	}
-	if len(lb.priv) == 0 {
-		lb.priv = lb.pub
+	if len(ss.priv) == 0 {
+		ss.priv = ss.pub
 	}
 	lb.backend.refresh(lb.disp)
+	lb.sockets.Store(ss)
 	return nil
 }
 
@@ -214,8 +217,20 @@ func (lb *LB) HandlePacket(p *transport.Packet) {
 	w.m.Reset()
 }
 
+// sockets are the LB's listeners, every one and by side.
+type sockets struct {
+	all, pub, priv []*sock
+}
+
+func (lb *LB) socks() *sockets {
+	if s := lb.sockets.Load(); s != nil {
+		return s
+	}
+	return &sockets{}
+}
+
 func (lb *LB) sockOf(l *transport.Listener) *sock {
-	for _, s := range lb.socks {
+	for _, s := range lb.socks().all {
 		if s.l == l {
 			return s
 		}

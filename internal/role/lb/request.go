@@ -51,12 +51,12 @@ func (lb *LB) request(w *work, p *transport.Packet, in *sock, perr error) {
 			return
 		}
 	}
-	initial := m.ToTag() == nil && rt.total == rt.n && rt.received == nil
-	if initial && in.side == public && m.Method() != sip.ACK {
+	outOfDialog := m.ToTag() == nil
+	if outOfDialog && in.side == public && rt.total == rt.n && m.Method() != sip.ACK {
 		lb.dispatch(w, p, in, &rt)
 		return
 	}
-	lb.route(w, p, in, &rt, initial)
+	lb.route(w, p, in, &rt, outOfDialog)
 }
 
 // screen applies the public side's protection: flood limit and known
@@ -95,7 +95,7 @@ func (lb *LB) deny(w *work, p *transport.Packet) {
 // (loose routing, RFC 3261 §16.4 and §16.12): in-dialog requests from
 // either side, and requests from the backends (which may name a Path's
 // received= address).
-func (lb *LB) route(w *work, p *transport.Packet, in *sock, rt *ownRoutes, initial bool) {
+func (lb *LB) route(w *work, p *transport.Packet, in *sock, rt *ownRoutes, outOfDialog bool) {
 	m := &w.m
 	t, ok := lb.nextHop(m, in, rt)
 	if !ok {
@@ -115,7 +115,7 @@ func (lb *LB) route(w *work, p *transport.Packet, in *sock, rt *ownRoutes, initi
 	// A dialog-creating request the LB did not dispatch (a backend's call
 	// to a phone or a peer) is Record-Routed too, so the phone's in-dialog
 	// requests come back through the LB that can reach the backend.
-	f.rr = initial && recordRoutes(m.Method())
+	f.rr = outOfDialog && recordRoutes(m.Method())
 	top, err := m.TopVia()
 	if err != nil {
 		lb.unroutable(w, p)

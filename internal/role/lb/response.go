@@ -41,15 +41,19 @@ func (lb *LB) ours(m *sip.Msg) (attempt int, ok bool) {
 		n++
 		return n < 2
 	})
-	if err != nil || n < 2 || !lb.ownsVia(&top) {
+	if err != nil || n == 0 || !lb.ownsVia(&top) {
 		return 0, false
+	}
+	if n == 1 { // a response to the LB's own probe
+		attempt, mac, ok := parseBranch(top.Branch())
+		return attempt, ok && attempt == probeAttempt && mac == lb.sign.probeMAC(m.CallID())
 	}
 	seq, _, _ := m.CSeq()
 	return lb.sign.verify(&top, &prev, m.CallID(), seq)
 }
 
 func (lb *LB) ownsVia(v *sip.Via) bool {
-	for _, s := range lb.socks {
+	for _, s := range lb.socks().all {
 		if s.owns(v.Host, v.Port) {
 			return true
 		}

@@ -47,7 +47,7 @@ func (lb *LB) ownsURI(u *sip.URI) bool {
 	if !u.IsSIP() {
 		return false
 	}
-	for _, s := range lb.socks {
+	for _, s := range lb.socks().all {
 		if s.owns(u.Host, u.Port) {
 			return true
 		}
@@ -131,9 +131,10 @@ func viaTarget(v *sip.Via) (target, bool) {
 // outSock picks the socket toward t: the private side for backends, the
 // public side for everything else, matching the transport when possible.
 func (lb *LB) outSock(t target) *sock {
-	socks := lb.pub
+	ss := lb.socks()
+	socks := ss.pub
 	if lb.backend.isBackend(t.addr) {
-		socks = lb.priv
+		socks = ss.priv
 	}
 	for _, s := range socks {
 		if s.l.Proto() == t.proto && s.l.Addr().Addr().Is4() == t.addr.Addr().Is4() {

@@ -38,9 +38,9 @@ type LB struct {
 	// be routed to (addresses "ip:port").
 	Peers []HostPort `yaml:"peers"`
 	// MaxFailover bounds how many destinations one request tries.
-	MaxFailover int `yaml:"max_failover" default:"3" validate:"min=1,max=16"`
-	Probe Probe `yaml:"probe"`
-	Pike  Pike  `yaml:"pike"`
+	MaxFailover int   `yaml:"max_failover" default:"3" validate:"min=1,max=16"`
+	Probe       Probe `yaml:"probe"`
+	Pike        Pike  `yaml:"pike"`
 	// Scanners are User-Agent substrings whose requests are dropped
 	// without a reply. Unset: a built-in list (friendly-scanner, sipcli,
 	// VaxSIPUserAgent, ...).

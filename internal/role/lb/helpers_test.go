@@ -99,11 +99,11 @@ func (p *peer) answer(to netip.AddrPort, req *sip.Msg, code int, extra ...string
 // fixture is an LB with a public and a private socket, two proxies and a
 // registrar played by peers.
 type fixture struct {
-	lb              *LB
-	pubAddr, priv   netip.AddrPort
-	proxy1, proxy2  *peer
-	registrar       *peer
-	ua              *peer
+	lb             *LB
+	pubAddr, priv  netip.AddrPort
+	proxy1, proxy2 *peer
+	registrar      *peer
+	ua             *peer
 }
 
 func newFixture(t *testing.T, tweak func(*Options)) *fixture {

@@ -49,19 +49,19 @@ type Options struct {
 	FailoverCodes []int // default 408, 500, 503
 	MaxFailover   int   // destinations one request may try; default 3
 	Peers         []netip.AddrPort
-	Limiter       Limiter            // nil: no rate limit
+	Limiter       Limiter              // nil: no rate limit
 	IsScanner     func(ua []byte) bool // nil: no scanner filter
 	Logger        *slog.Logger
 }
 
 // LB is the edge load balancer. It is the transport's handler.
 type LB struct {
-	opt     Options
-	log     *slog.Logger
-	tr      *transport.Transport
-	txl     *transaction.Layer
-	disp    *dispatcher.Dispatcher
-	sign    signer
+	opt  Options
+	log  *slog.Logger
+	tr   *transport.Transport
+	txl  *transaction.Layer
+	disp *dispatcher.Dispatcher
+	sign signer
 	// sockets is set once Start has bound them; a message read before
 	// then is dropped.
 	sockets atomic.Pointer[sockets]

@@ -42,14 +42,14 @@ func (lb *LB) Probe(ctx context.Context, dst *dispatcher.Destination) (time.Dura
 	callID := "probe-" + hex.EncodeToString(rnd[:])
 	var branch [40]byte
 	req := sip.Request{
-		Method:  "OPTIONS",
-		URI:     dst.URI,
-		Via:     string(out.via) + string(appendBranch(branch[:0], lb.sign.probeMAC([]byte(callID)), probeAttempt)),
-		From:    "<sip:dispatcher@" + out.host + ">;tag=" + hex.EncodeToString(rnd[:4]),
-		To:      "<" + dst.URI + ">",
-		CallID:  callID,
-		CSeq:    1,
-		Extra:   []sip.Field{{Name: "User-Agent", Value: "sipfleet-lb"}},
+		Method: "OPTIONS",
+		URI:    dst.URI,
+		Via:    string(out.via) + string(appendBranch(branch[:0], lb.sign.probeMAC([]byte(callID)), probeAttempt)),
+		From:   "<sip:dispatcher@" + out.host + ">;tag=" + hex.EncodeToString(rnd[:4]),
+		To:     "<" + dst.URI + ">",
+		CallID: callID,
+		CSeq:   1,
+		Extra:  []sip.Field{{Name: "User-Agent", Value: "sipfleet-lb"}},
 	}
 	done := make(chan error, 1)
 	start := time.Now()

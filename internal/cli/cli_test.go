@@ -33,7 +33,7 @@ func TestVersion(t *testing.T) {
 }
 
 func TestStubsSayNotImplemented(t *testing.T) {
-	for _, name := range []string{"run", "lb", "registrar", "proxy", "natping"} {
+	for _, name := range []string{"run", "registrar", "proxy", "natping"} {
 		t.Run(name, func(t *testing.T) {
 			code, _, errOut := run(t, "", name)
 			want := "sipfleet " + name + ": not yet implemented"
@@ -52,8 +52,10 @@ func TestStubChecksConfigAndLogLevel(t *testing.T) {
 		wantStderr string
 		notStderr  string
 	}{
-		{"flag level shows debug", []string{"lb", "--config", "testdata/good.yaml", "--log-level", "debug"}, cli.ExitUsage, "msg=\"config loaded\"", ""},
-		{"config level warn hides debug", []string{"lb", "--config", "testdata/good.yaml"}, cli.ExitUsage, "sipfleet lb: not yet implemented", "config loaded"},
+		{"flag level shows debug", []string{"proxy", "--config", "testdata/good.yaml", "--log-level", "debug"}, cli.ExitUsage, "msg=\"config loaded\"", ""},
+		{"config level warn hides debug", []string{"proxy", "--config", "testdata/good.yaml"}, cli.ExitUsage, "sipfleet proxy: not yet implemented", "config loaded"},
+		{"lb needs a config", []string{"lb"}, cli.ExitUsage, "sipfleet lb: --config is required", ""},
+		{"lb needs its section", []string{"lb", "--config", "testdata/good.yaml"}, cli.ExitFail, "has no lb section", ""},
 		{"bad config", []string{"proxy", "--config", "testdata/bad.yaml"}, cli.ExitFail, "sipfleet proxy: testdata/bad.yaml: 3 problems", "not yet implemented"},
 		{"bad log level", []string{"natping", "--log-level", "loud"}, cli.ExitUsage, `bad log level "loud"`, ""},
 		{"unknown flag", []string{"registrar", "--nope"}, cli.ExitUsage, "flag provided but not defined", ""},
@@ -76,7 +78,7 @@ func TestUpListsRolesNotBuilt(t *testing.T) {
 	if code != cli.ExitUsage || out != "" {
 		t.Fatalf("exit %d, stdout %q; want %d and nothing", code, out, cli.ExitUsage)
 	}
-	if !strings.Contains(errOut, "roles not yet built: lb, registrar, proxy, natping") {
+	if !strings.Contains(errOut, "roles not yet built: registrar, proxy, natping") {
 		t.Errorf("stderr %q does not list the roles not yet built", errOut)
 	}
 }

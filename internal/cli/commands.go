@@ -25,7 +25,7 @@ func commands() []command {
 	return []command{
 		upCommand(),
 		stubCommand("run", "run every role in a config file", false),
-		stubCommand("lb", "run the edge load balancer", true),
+		roleCommand("lb", "run the edge load balancer", true),
 		stubCommand("registrar", "run a registrar node", true),
 		stubCommand("proxy", "run a proxy node", true),
 		stubCommand("natping", "run the NAT keepalive sender", true),

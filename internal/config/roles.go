@@ -16,9 +16,8 @@ type LB struct {
 	ProxySet     int `yaml:"proxy_set" default:"1" validate:"min=0"`
 	RegistrarSet int `yaml:"registrar_set" default:"2" validate:"min=0"`
 	// Algorithm picks a destination within a set (see the dispatcher
-	// documentation): callid, from, to, ruri, ruri-user, round-robin,
-	// random, weight, rweight, priority, least-load, or Kamailio's number.
-	Algorithm string `yaml:"algorithm" default:"callid"`
+	// documentation), by name or by Kamailio's number.
+	Algorithm string `yaml:"algorithm" default:"hash-callid" validate:"oneof=hash-callid hash-from-uri hash-to-uri hash-ruri hash-ruri-user round-robin random priority weight least-load relative-weight 0 1 2 3 4 6 8 9 10 11"`
 	// Secret signs the LB's Via branches so that responses the LB did not
 	// cause are dropped. Every LB of a pair must share it; at least 16
 	// characters. Unset, each start picks a random one, which is fine for a

@@ -102,6 +102,10 @@ func (lb *LB) route(w *work, p *transport.Packet, in *sock, rt *ownRoutes, outOf
 		lb.unroutable(w, p)
 		return
 	}
+	if lb.isSelf(t) {
+		lb.unroutable(w, p) // addressed to the LB itself, and not a keepalive
+		return
+	}
 	if in.side == public && !lb.backend.isBackend(t.addr) && !lb.peers[t.addr] {
 		lb.deny(w, p)
 		return
@@ -125,6 +129,7 @@ func (lb *LB) route(w *work, p *transport.Packet, in *sock, rt *ownRoutes, outOf
 	var branch [40]byte
 	f.branch = appendBranch(branch[:0], lb.sign.mac(&top, m.CallID(), seq, 0), 0)
 	b := lb.build(w, m, &f)
+	lb.stats.inc(cForwarded)
 	lb.send(out, t, b)
 }
 
@@ -162,6 +167,16 @@ func recordRoutes(meth sip.Method) bool {
 	return true
 }
 
+// isSelf reports a target that is one of the LB's own sockets.
+func (lb *LB) isSelf(t target) bool {
+	for _, s := range lb.socks().all {
+		if s.l.Addr() == t.addr {
+			return true
+		}
+	}
+	return false
+}
+
 // send puts a message on the wire toward t out of s.
 func (lb *LB) send(s *sock, t target, b []byte) {
 	var err error
@@ -172,7 +187,5 @@ func (lb *LB) send(s *sock, t target, b []byte) {
 	}
 	if err != nil {
 		lb.stats.inc(cSendErrors)
-		return
 	}
-	lb.stats.inc(cForwarded)
 }

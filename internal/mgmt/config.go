@@ -1,0 +1,83 @@
+package mgmt
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config describes a Server. Zero durations take the defaults given with
+// each field.
+type Config struct {
+	// Addr is the host:port to listen on (admin.listen); port 0 picks one.
+	Addr string
+	// Node, Roles and Version identify the node in /v1/status.
+	Node    string
+	Roles   []string
+	Version string
+
+	Logger   *slog.Logger         // nil: discard
+	Registry *prometheus.Registry // required: what /metrics serves
+
+	// ReadinessTimeout bounds one /readyz answer: a check still running
+	// then counts as failing. Default 2s.
+	ReadinessTimeout time.Duration
+	// ReadHeaderTimeout, WriteTimeout and IdleTimeout protect the listener
+	// from slow or idle clients; defaults 5s, 30s and 2m.
+	ReadHeaderTimeout time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+
+	// Now reads the clock for the start time and uptime; default time.Now.
+	Now func() time.Time
+}
+
+// Validate reports every problem in c at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Addr == "" {
+		errs = append(errs, errors.New("listen address: required"))
+	}
+	if c.Registry == nil {
+		errs = append(errs, errors.New("registry: required"))
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"readiness timeout", c.ReadinessTimeout},
+		{"read header timeout", c.ReadHeaderTimeout},
+		{"write timeout", c.WriteTimeout},
+		{"idle timeout", c.IdleTimeout},
+	} {
+		if d.v < 0 {
+			errs = append(errs, fmt.Errorf("%s %v: must not be negative", d.name, d.v))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c Config) withDefaults() Config {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	c.ReadinessTimeout = orDefault(c.ReadinessTimeout, 2*time.Second)
+	c.ReadHeaderTimeout = orDefault(c.ReadHeaderTimeout, 5*time.Second)
+	c.WriteTimeout = orDefault(c.WriteTimeout, 30*time.Second)
+	c.IdleTimeout = orDefault(c.IdleTimeout, 2*time.Minute)
+	return c
+}
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}

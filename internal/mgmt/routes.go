@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -16,7 +17,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{
 		ErrorLog:      promLogger{s.log},
 		ErrorHandling: promhttp.ContinueOnError,
-		Timeout:       s.cfg.WriteTimeout,
+		Timeout:       scrapeTimeout,
 	}))
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
@@ -24,13 +25,18 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/", notFound)
 }
 
+// scrapeTimeout bounds one /metrics answer; Prometheus's own default
+// scrape timeout is the same.
+const scrapeTimeout = 10 * time.Second
+
 // Handle mounts a role's route. pattern is an http.ServeMux pattern whose
 // path is under /v1/, such as "GET /v1/dispatcher" or
-// "POST /v1/dispatcher/reload". A pattern outside /v1/, or one that
-// conflicts with a route already mounted, is an error.
+// "POST /v1/dispatcher/reload", or under /debug/ (the profiler). A pattern
+// elsewhere, or one that conflicts with a route already mounted, is an
+// error.
 func (s *Server) Handle(pattern string, h http.Handler) (err error) {
-	if !underV1(pattern) {
-		return fmt.Errorf("mount %q: path must start with /v1/", pattern)
+	if !mountable(pattern) {
+		return fmt.Errorf("mount %q: path must start with /v1/ or /debug/", pattern)
 	}
 	// ServeMux panics on a bad or conflicting pattern; a role's mistake
 	// should fail the node's start with an error, not crash it.
@@ -48,14 +54,15 @@ func (s *Server) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Re
 	return s.Handle(pattern, http.HandlerFunc(h))
 }
 
-// underV1 reports whether the path of a "[METHOD ]/path" pattern is under
-// /v1/. A host in the pattern is refused: the API is the same whatever
-// name the client used.
-func underV1(pattern string) bool {
+// mountable reports whether the path of a "[METHOD ]/path" pattern is
+// under /v1/ (but not the built-in /v1/status) or /debug/. A host in the
+// pattern is refused: the API is the same whatever name the client used.
+func mountable(pattern string) bool {
 	if method, rest, ok := strings.Cut(pattern, " "); ok && method != "" {
 		pattern = strings.TrimLeft(rest, " \t")
 	}
-	return strings.HasPrefix(pattern, "/v1/") && pattern != "/v1/status"
+	return (strings.HasPrefix(pattern, "/v1/") && pattern != "/v1/status") ||
+		strings.HasPrefix(pattern, "/debug/")
 }
 
 func notFound(w http.ResponseWriter, r *http.Request) {

@@ -64,6 +64,9 @@ func New(cfg *config.Config, opt Options) (*Node, error) {
 	if err := mgmt.RegisterRuntime(n.reg, opt.Version); err != nil {
 		return nil, err
 	}
+	if err := mountPprof(admin); err != nil {
+		return nil, err
+	}
 	if cfg.LB != nil {
 		r, err := newLBRole(cfg, n)
 		if err != nil {

@@ -30,6 +30,7 @@ func commands() []command {
 		stubCommand("proxy", "run a proxy node", true),
 		stubCommand("natping", "run the NAT keepalive sender", true),
 		validateCommand(),
+		ctlCommand(),
 		versionCommand(),
 	}
 }

@@ -26,7 +26,9 @@ type Config struct {
 	// then counts as failing. Default 2s.
 	ReadinessTimeout time.Duration
 	// ReadHeaderTimeout, WriteTimeout and IdleTimeout protect the listener
-	// from slow or idle clients; defaults 5s, 30s and 2m.
+	// from slow or idle clients; defaults 5s, 90s and 2m. The write timeout
+	// is long enough for net/http/pprof's default 30s CPU profile, which
+	// it refuses to take when the server's WriteTimeout is shorter.
 	ReadHeaderTimeout time.Duration
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
@@ -69,7 +71,7 @@ func (c Config) withDefaults() Config {
 	}
 	c.ReadinessTimeout = orDefault(c.ReadinessTimeout, 2*time.Second)
 	c.ReadHeaderTimeout = orDefault(c.ReadHeaderTimeout, 5*time.Second)
-	c.WriteTimeout = orDefault(c.WriteTimeout, 30*time.Second)
+	c.WriteTimeout = orDefault(c.WriteTimeout, 90*time.Second)
 	c.IdleTimeout = orDefault(c.IdleTimeout, 2*time.Minute)
 	return c
 }

@@ -63,7 +63,7 @@ func TestMountedRoutes(t *testing.T) {
 	}
 }
 
-func TestHandleRefuses(t *testing.T) {
+func TestHandlePatterns(t *testing.T) {
 	s := newServer(t, nil)
 	mountFakeDispatcher(t, s)
 	h := http.NotFoundHandler()
@@ -78,6 +78,11 @@ func TestHandleRefuses(t *testing.T) {
 	} {
 		if err := s.Handle(pattern, h); err == nil {
 			t.Errorf("Handle(%q) succeeded", pattern)
+		}
+	}
+	for _, pattern := range []string{"GET /debug/pprof/", "/v1/contacts", "POST /v1/x/{id}"} {
+		if err := s.Handle(pattern, h); err != nil {
+			t.Errorf("Handle(%q): %v", pattern, err)
 		}
 	}
 }

@@ -21,7 +21,7 @@ go build -o "$OUT/sipfleet" ./cmd/sipfleet
 
 run() { # name: runs run-calls.sh against whatever listens on :5060
 	local name=$1
-	OUT="$OUT/$name" "$SHARED/run-calls.sh" 127.0.0.1:5060 | tee "$OUT/$name.txt" | grep -E "^(STEP|RESULT)"
+	OUT="$OUT/$name" "$SHARED/run-calls.sh" 127.0.0.1:5060 | tee "$OUT/$name.txt" | grep -E "^(STEP|RESULT)" || true
 }
 
 echo "== kamailio (stateless forward, 4 children)"

@@ -39,3 +39,39 @@ func (e *Editor) popList(id HdrID, n int) int {
 	}
 	return removed
 }
+
+// PopLastRoute removes the last Route value, as RFC 3261 §16.4 asks of a
+// proxy that finds its own Record-Route URI in the Request-URI (the
+// previous hop was a strict router), and returns it. It reports false
+// without a Route. Like every edit it is positioned on the message as
+// parsed, so it must not be combined with a PopRoutes that reaches the
+// same value.
+func (e *Editor) PopLastRoute() ([]byte, bool) {
+	i := e.m.index(HdrRoute, e.m.Count(HdrRoute)-1)
+	if i < 0 {
+		return nil, false
+	}
+	h := &e.m.hdrs[i]
+	v := e.m.buf[h.valStart:h.valEnd]
+	var elems [][2]int32 // start, end of each element in v
+	for rest := v; rest != nil; {
+		var elem []byte
+		elem, rest = NextElem(rest)
+		if len(elem) > 0 {
+			s := int32(cap(v) - cap(elem))
+			elems = append(elems, [2]int32{s, s + int32(len(elem))})
+		}
+	}
+	if len(elems) == 0 {
+		return nil, false
+	}
+	last := elems[len(elems)-1]
+	val := v[last[0]:last[1]]
+	if len(elems) == 1 {
+		e.RemoveHeader(i)
+	} else {
+		keep := v[:elems[len(elems)-2][1]]
+		e.ReplaceValue(i, keep)
+	}
+	return val, true
+}

@@ -154,3 +154,30 @@ func TestPopVia(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+func TestPopLastRoute(t *testing.T) {
+	tests := []struct{ routes, last, left string }{
+		{"Route: <sip:a;lr>, <sip:b>\r\n", "<sip:b>", "Route: <sip:a;lr>\r\n"},
+		{"Route: <sip:a;lr>\r\nRoute: <sip:b>\r\n", "<sip:b>", "Route: <sip:a;lr>\r\n"},
+		{"Route: <sip:b>\r\n", "<sip:b>", ""},
+	}
+	for _, tc := range tests {
+		in := "ACK sip:x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n" + tc.routes + "l: 0\r\n\r\n"
+		m := mustParse(t, []byte(in))
+		e := NewEditor(m)
+		last, ok := e.PopLastRoute()
+		if !ok || string(last) != tc.last {
+			t.Fatalf("PopLastRoute = %q %v, want %q", last, ok, tc.last)
+		}
+		out := mustParse(t, e.AppendTo(nil))
+		var left string
+		for i := 0; i < out.NumHeaders(); i++ {
+			if h := out.HeaderAt(i); h.ID == HdrRoute {
+				left += string(h.Raw)
+			}
+		}
+		if left != tc.left {
+			t.Errorf("left %q, want %q", left, tc.left)
+		}
+	}
+}

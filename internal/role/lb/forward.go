@@ -15,6 +15,11 @@ type fwd struct {
 	rr      bool           // Record-Route
 	path    []byte         // a Path value to add (REGISTER), or nil
 	suppath bool           // add Supported: path
+	// Strict-router compatibility: toStrict names the next hop's URI when
+	// it lacks ;lr (RFC 3261 §16.6 step 6), fromStrict says the previous
+	// hop put the LB's URI in the Request-URI (§16.4).
+	toStrict   []byte
+	fromStrict bool
 }
 
 // build writes the forwarded request into w.out: the top Via records the
@@ -28,7 +33,21 @@ func (lb *LB) build(w *work, m *sip.Msg, f *fwd) []byte {
 	if f.in.side == public {
 		setReceived(e, m, f.src)
 	}
-	if f.pop > 0 {
+	switch {
+	case f.toStrict != nil:
+		// The strict router gets its URI as Request-URI; the old one goes
+		// to the end of the route set.
+		e.PopRoutes(f.pop + 1)
+		e.SetRequestURI(f.toStrict)
+		var b [256]byte
+		e.AppendHeader("Route", append(append(append(b[:0], '<'), m.RequestURIBytes()...), '>'))
+	case f.fromStrict:
+		if last, ok := e.PopLastRoute(); ok {
+			if n, err := sip.ParseNameAddr(last); err == nil {
+				e.SetRequestURI(n.URI.Raw)
+			}
+		}
+	case f.pop > 0:
 		e.PopRoutes(f.pop)
 	}
 	e.DecrementMaxForwards()

@@ -286,3 +286,29 @@ func TestMalformedGets400(t *testing.T) {
 	f.ua.send(f.pubAddr, "garbage\r\n\r\n")
 	f.waitStat(t, "dropped_malformed", 1)
 }
+
+// TestStrictRouterCompat covers RFC 3261 §16.4 (the previous hop was a
+// strict router) and §16.6 step 6 (the next hop is one).
+func TestStrictRouterCompat(t *testing.T) {
+	f := newFixture(t, nil)
+	// From a strict router: R-URI is the LB's RR URI, the real target is
+	// the last Route.
+	msg := fmt.Sprintf("BYE sip:%v;lr;r2=on SIP/2.0\r\nVia: SIP/2.0/UDP %v;branch=z9hG4bK-strict-1\r\n"+
+		"Route: <sip:uas@%v>\r\nMax-Forwards: 70\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\n"+
+		"Call-ID: strict-1\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n", f.pubAddr, f.ua.addr(), f.proxy1.addr())
+	f.ua.send(f.pubAddr, msg)
+	got := f.proxy1.recvRequest()
+	if string(got.RequestURIBytes()) != fmt.Sprintf("sip:uas@%v", f.proxy1.addr()) || got.Count(sip.HdrRoute) != 0 {
+		t.Fatalf("R-URI %q, %d Routes", got.RequestURIBytes(), got.Count(sip.HdrRoute))
+	}
+	// To a strict router: the next Route lacks ;lr.
+	msg = fmt.Sprintf("BYE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP %v;branch=z9hG4bK-strict-2\r\n"+
+		"Route: <sip:%v;lr;r2=on>, <sip:%v>\r\nMax-Forwards: 70\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\n"+
+		"Call-ID: strict-2\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n", f.ua.addr(), f.pubAddr, f.proxy2.addr())
+	f.ua.send(f.pubAddr, msg)
+	got = f.proxy2.recvRequest()
+	routes := allValues(got, sip.HdrRoute)
+	if string(got.RequestURIBytes()) != fmt.Sprintf("sip:%v", f.proxy2.addr()) || len(routes) != 1 || routes[0] != "<sip:bob@example.com>" {
+		t.Fatalf("R-URI %q, Routes %q", got.RequestURIBytes(), routes)
+	}
+}

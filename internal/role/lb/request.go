@@ -97,7 +97,8 @@ func (lb *LB) deny(w *work, p *transport.Packet) {
 // received= address).
 func (lb *LB) route(w *work, p *transport.Packet, in *sock, rt *ownRoutes, outOfDialog bool) {
 	m := &w.m
-	t, ok := lb.nextHop(m, in, rt)
+	strictIn := lb.fromStrictRouter(m, rt)
+	t, ok := lb.nextHop(m, in, rt, strictIn)
 	if !ok {
 		lb.unroutable(w, p)
 		return
@@ -115,7 +116,10 @@ func (lb *LB) route(w *work, p *transport.Packet, in *sock, rt *ownRoutes, outOf
 		lb.unroutable(w, p)
 		return
 	}
-	f := fwd{in: in, out: out, src: p.Src, pop: rt.n}
+	f := fwd{in: in, out: out, src: p.Src, pop: rt.n, fromStrict: strictIn}
+	if rt.hasNext && !rt.next.LR() && rt.received == nil && !strictIn {
+		f.toStrict = rt.next.Raw
+	}
 	// A dialog-creating request the LB did not dispatch (a backend's call
 	// to a phone or a peer) is Record-Routed too, so the phone's in-dialog
 	// requests come back through the LB that can reach the backend.
@@ -133,12 +137,40 @@ func (lb *LB) route(w *work, p *transport.Packet, in *sock, rt *ownRoutes, outOf
 	lb.send(out, t, b)
 }
 
+// fromStrictRouter: the Request-URI is the LB's own Record-Route URI and
+// a Route set follows, so the previous hop was a strict router
+// (RFC 3261 §16.4) and the real Request-URI is the last Route value.
+func (lb *LB) fromStrictRouter(m *sip.Msg, rt *ownRoutes) bool {
+	if rt.n > 0 || rt.total == 0 {
+		return false
+	}
+	u, err := m.RequestURI()
+	return err == nil && lb.ownsURI(&u)
+}
+
+func lastRoute(m *sip.Msg) (sip.URI, bool) {
+	var last sip.URI
+	ok := false
+	_ = m.NameAddrs(sip.HdrRoute, func(n sip.NameAddr) bool {
+		last, ok = n.URI, true
+		return true
+	})
+	return last, ok
+}
+
 // nextHop finds where a routed request goes: the received= of the LB's own
 // Path entry (backends only), else the first Route after the LB's own,
 // else the Request-URI.
-func (lb *LB) nextHop(m *sip.Msg, in *sock, rt *ownRoutes) (target, bool) {
+func (lb *LB) nextHop(m *sip.Msg, in *sock, rt *ownRoutes, strictIn bool) (target, bool) {
 	if rt.received != nil && in.side == private {
 		return receivedTarget(rt.received)
+	}
+	if strictIn {
+		last, ok := lastRoute(m)
+		if !ok {
+			return target{}, false
+		}
+		return lb.uriTarget(&last)
 	}
 	if rt.hasNext {
 		return lb.uriTarget(&rt.next)

@@ -17,7 +17,7 @@ export STEP_S=${STEP_S:-10}
 export REFINE=${REFINE:-2}
 OUT=${BENCH_OUT:-$PWD/bench-results}/lb-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
-go build -o "$OUT/sipfleet" ./cmd/sipfleet
+go build -o "$OUT/bin/sipfleet" ./cmd/sipfleet
 
 run() { # name: runs run-calls.sh against whatever listens on :5060
 	local name=$1
@@ -37,7 +37,7 @@ if [ "${KAM_TM:-0}" = 1 ]; then
 fi
 
 echo "== sipfleet lb (failover transactions on)"
-"$OUT/sipfleet" lb --config bench/lb.yaml >"$OUT/sipfleet.log" 2>&1 &
+"$OUT/bin/sipfleet" lb --config bench/lb.yaml >"$OUT/sipfleet.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do curl -fs 127.0.0.1:9069/readyz >/dev/null && break; sleep 0.1; done

@@ -1,0 +1,9 @@
+//go:build !linux
+
+package testenv
+
+import "syscall"
+
+// dieWithParent has no portable equivalent outside Linux; the runner's own
+// deadlines and cleanups still bound every child.
+func dieWithParent() *syscall.SysProcAttr { return nil }

@@ -40,6 +40,9 @@ func listenerConfig(l config.Listener) (transport.ListenerConfig, error) {
 		// The standby of an LB pair binds the VIP before it owns it.
 		FreeBind: !l.Advertise.IsZero() && l.Advertise == l.Listen,
 	}
+	if proto == transport.UDP {
+		lc.ReadBuffer = l.ReadBuffer
+	}
 	if proto == transport.TLS {
 		cert, err := tls.LoadX509KeyPair(l.TLSCert, l.TLSKey)
 		if err != nil {

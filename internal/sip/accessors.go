@@ -6,6 +6,14 @@ package sip
 // TopVia parses the first Via value (RFC 3261 §18.2.2: responses are
 // routed by it, and §17.2.3 matches transactions on its branch).
 func (m *Msg) TopVia() (Via, error) {
+	if !m.topViaSet {
+		m.topVia, m.topViaErr = m.parseTopVia()
+		m.topViaSet = true
+	}
+	return m.topVia, m.topViaErr
+}
+
+func (m *Msg) parseTopVia() (Via, error) {
 	v, ok := m.Get(HdrVia)
 	if !ok {
 		return Via{}, malformed("missing Via")

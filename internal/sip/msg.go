@@ -43,6 +43,12 @@ type Msg struct {
 	bodyOff int32
 	bodyEnd int32
 	err     error
+
+	// The top Via is read by every layer (transport routing, transaction
+	// matching, the roles), so its parse is kept until the next Parse.
+	topVia    Via
+	topViaErr error
+	topViaSet bool
 }
 
 // Parse indexes b as a message received in one datagram (RFC 3261 §18.3):
@@ -72,6 +78,7 @@ func (m *Msg) reset(b []byte) {
 	m.count = [hdrCount]uint8{}
 	m.hdrEnd, m.bodyOff, m.bodyEnd = 0, 0, 0
 	m.err = nil
+	m.topVia, m.topViaErr, m.topViaSet = Via{}, nil, false
 }
 
 func (m *Msg) parse(b []byte, stream bool) error {
@@ -261,6 +268,7 @@ func (m *Msg) Clone() *Msg {
 	c := *m
 	c.buf = append([]byte(nil), m.buf...)
 	c.hdrs = append([]hdr(nil), m.hdrs...)
+	c.topVia, c.topViaErr, c.topViaSet = Via{}, nil, false // it points into m.buf
 	return &c
 }
 

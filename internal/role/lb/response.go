@@ -16,7 +16,7 @@ func (lb *LB) response(w *work, p *transport.Packet, perr error) {
 		lb.stats.inc(cDropMalformed)
 		return
 	}
-	attempt, ok := lb.ours(m)
+	attempt, prev, ok := lb.ours(m)
 	if !ok {
 		lb.stats.inc(cDropForged)
 		return
@@ -24,13 +24,13 @@ func (lb *LB) response(w *work, p *transport.Packet, perr error) {
 	if attempt > 0 && lb.txl.HandleResponse(m) {
 		return
 	}
-	lb.relayResponse(w, m)
+	lb.relayTo(w, m, &prev)
 }
 
 // ours checks the top two Vias of a response: the first must be the LB's
 // with a branch computed from the second.
-func (lb *LB) ours(m *sip.Msg) (attempt int, ok bool) {
-	var top, prev sip.Via
+func (lb *LB) ours(m *sip.Msg) (attempt int, prev sip.Via, ok bool) {
+	var top sip.Via
 	n := 0
 	err := m.Vias(func(v sip.Via) bool {
 		if n == 0 {
@@ -42,14 +42,15 @@ func (lb *LB) ours(m *sip.Msg) (attempt int, ok bool) {
 		return n < 2
 	})
 	if err != nil || n == 0 || !lb.ownsVia(&top) {
-		return 0, false
+		return 0, prev, false
 	}
 	if n == 1 { // a response to the LB's own probe
 		attempt, mac, ok := parseBranch(top.Branch())
-		return attempt, ok && attempt == probeAttempt && mac == lb.sign.probeMAC(m.CallID())
+		return attempt, prev, ok && attempt == probeAttempt && mac == lb.sign.probeMAC(m.CallID())
 	}
 	seq, _, _ := m.CSeq()
-	return lb.sign.verify(&top, &prev, m.CallID(), seq)
+	attempt, ok = lb.sign.verify(&top, &prev, m.CallID(), seq)
+	return attempt, prev, ok
 }
 
 func (lb *LB) ownsVia(v *sip.Via) bool {
@@ -75,7 +76,12 @@ func (lb *LB) relayResponse(w *work, m *sip.Msg) ([]byte, target, *sock) {
 		lb.stats.inc(cDropUnroutable)
 		return nil, target{}, nil
 	}
-	t, ok := viaTarget(&next)
+	return lb.relayTo(w, m, &next)
+}
+
+// relayTo relays m, whose Via below the LB's is next.
+func (lb *LB) relayTo(w *work, m *sip.Msg, next *sip.Via) ([]byte, target, *sock) {
+	t, ok := viaTarget(next)
 	out := lb.outSock(t)
 	if !ok || out == nil {
 		lb.stats.inc(cDropUnroutable)

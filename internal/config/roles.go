@@ -69,8 +69,39 @@ type Pike struct {
 // Registrar configures a registrar node of the federation.
 type Registrar struct {
 	DB DSN `yaml:"db" validate:"required"`
-	// Domain is the SIP domain the registrar answers for.
-	Domain string `yaml:"domain" default:"localhost"`
+	// Domain is the SIP domain the registrar answers for (and the digest
+	// realm); Domains adds more.
+	Domain  string   `yaml:"domain" default:"localhost"`
+	Domains []string `yaml:"domains"`
+	// ServerID tells this node's rows apart in the shared table; give each
+	// node its own.
+	ServerID int `yaml:"server_id" default:"1" validate:"min=0"`
+	// Expiry bounds (RFC 3261 §10.3): used when the REGISTER names none,
+	// the shortest accepted (423 below it), the longest granted.
+	DefaultExpires time.Duration `yaml:"default_expires" default:"3600s" validate:"min=1s"`
+	MinExpires     time.Duration `yaml:"min_expires" default:"60s" validate:"min=0s"`
+	MaxExpires     time.Duration `yaml:"max_expires" default:"86400s" validate:"min=1s"`
+	// MaxContacts per AoR, 0 for no limit; at the limit the oldest binding
+	// is replaced, or with max_contacts_reject the REGISTER gets 503.
+	MaxContacts       int  `yaml:"max_contacts" default:"0" validate:"min=0"`
+	MaxContactsReject bool `yaml:"max_contacts_reject"`
+	// Path handling (RFC 3327), as Kamailio's registrar: use_path,
+	// path_mode 0 (store, never echo), 1 (echo if supported), 2 (require),
+	// path_use_received. The defaults are the seed's.
+	UsePath         bool `yaml:"use_path" default:"true"`
+	PathMode        int  `yaml:"path_mode" default:"0" validate:"min=0,max=2"`
+	PathUseReceived bool `yaml:"path_use_received" default:"true"`
+	// Auth turns digest authentication on (against the subscriber table).
+	Auth bool `yaml:"auth" default:"true"`
+	// Secret signs the digest nonces; every registrar and proxy of a fleet
+	// must share it, so a nonce from one node is accepted by the next. At
+	// least 16 characters; unset, each start picks a random one (fine for
+	// a single node).
+	Secret string `yaml:"secret"`
+	// Workers bounds the REGISTERs in the database at once.
+	Workers int `yaml:"workers" default:"32" validate:"min=1,max=1024"`
+	// QueryTimeout bounds one REGISTER's database work.
+	QueryTimeout time.Duration `yaml:"query_timeout" default:"3s" validate:"min=10ms,max=1m"`
 }
 
 // Proxy configures a proxy node of the federation.

@@ -36,6 +36,11 @@ type LB struct {
 	// Peers are the only non-backend hosts that public-side requests may
 	// be routed to (addresses "ip:port").
 	Peers []HostPort `yaml:"peers"`
+	// PrivateNetworks (CIDRs) are treated as the private side besides the
+	// dispatcher's destinations: requests may be routed there from the
+	// public side, and dialogs through a backend survive its removal from
+	// the list. Typically the backends' LAN.
+	PrivateNetworks []string `yaml:"private_networks"`
 	// MaxFailover bounds how many destinations one request tries.
 	MaxFailover int   `yaml:"max_failover" default:"3" validate:"min=1,max=16"`
 	Probe       Probe `yaml:"probe"`
@@ -93,6 +98,11 @@ type Registrar struct {
 	PathUseReceived bool `yaml:"path_use_received" default:"true"`
 	// Auth turns digest authentication on (against the subscriber table).
 	Auth bool `yaml:"auth" default:"true"`
+	// AuthAlgorithms are offered in this order (RFC 7616 §3.7). MD5 comes
+	// first by default because many UAs (SIPp 3.6 among them) stop at the
+	// first challenge they do not understand; SHA-256 needs the plain
+	// password column.
+	AuthAlgorithms []string `yaml:"auth_algorithms"`
 	// Secret signs the digest nonces; every registrar and proxy of a fleet
 	// must share it, so a nonce from one node is accepted by the next. At
 	// least 16 characters; unset, each start picks a random one (fine for

@@ -20,8 +20,8 @@ import (
 // that the directory holds exactly these.
 var scenarioList = []string{
 	"uac_call", "uac_cancel", "uac_options", "uac_register", "uac_register_auth",
-	"uas_503", "uas_call", "uas_options", "uas_register", "uas_register_auth",
-	"uas_register_path", "uas_ring_forever", "uas_silent",
+	"uas_503", "uas_answer", "uas_call", "uas_options", "uas_register", "uas_register_auth",
+	"uas_register_path", "uas_ring_forever", "uas_ring_proxied", "uas_silent",
 }
 
 // TestScenarioFiles checks what can be checked without SIPp: each file is

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"net/netip"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -21,9 +20,20 @@ type backendSet struct {
 
 type backendSnap struct {
 	addrs map[netip.AddrPort]bool
-	hosts map[string]bool // host[:port] as written in the list, lower case
-	dests map[*dispatcher.Destination]target
+	// dests is keyed by what names a destination's address, not by the
+	// Destination: a request selected before a reload fails over among the
+	// old list's destinations, which must still resolve.
+	dests map[destKey]target
+	nets  []netip.Prefix
 }
+
+type destKey struct {
+	host      string
+	port      int
+	transport string
+}
+
+func keyOf(d *dispatcher.Destination) destKey { return destKey{d.Host, d.Port, d.Transport} }
 
 // target is where a message goes: an address and the transport to use.
 type target struct {
@@ -34,20 +44,26 @@ type target struct {
 // refresh rebuilds the set from the dispatcher's destinations. Hostnames
 // are resolved here, once per reload, with a timeout, so the message path
 // never waits on DNS.
-func (b *backendSet) refresh(d *dispatcher.Dispatcher) {
+func (b *backendSet) refresh(d *dispatcher.Dispatcher, nets []netip.Prefix) {
 	s := &backendSnap{
 		addrs: make(map[netip.AddrPort]bool),
-		hosts: make(map[string]bool),
-		dests: make(map[*dispatcher.Destination]target),
+		dests: make(map[destKey]target),
+		nets:  nets,
+	}
+	if old := b.cur.Load(); old != nil {
+		// Keep the previous list's destinations resolvable for requests
+		// still failing over among them.
+		for k, t := range old.dests {
+			s.dests[k] = t
+		}
 	}
 	for _, dst := range d.Destinations() {
 		t, ok := resolveDest(dst)
 		if !ok {
 			continue
 		}
-		s.dests[dst] = t
+		s.dests[keyOf(dst)] = t
 		s.addrs[t.addr] = true
-		s.hosts[dst.Host+":"+strconv.Itoa(int(t.addr.Port()))] = true
 	}
 	b.cur.Store(s)
 }
@@ -76,18 +92,33 @@ func resolveDest(dst *dispatcher.Destination) (target, bool) {
 	return target{netip.AddrPortFrom(ips[0].Unmap(), uint16(port)), proto}, true
 }
 
+// isBackend reports an address of the private side: a destination of the
+// dispatcher list, or an address in the configured private networks (so
+// that dialogs through a backend survive its removal from the list).
 func (b *backendSet) isBackend(a netip.AddrPort) bool {
 	s := b.cur.Load()
-	return s != nil && s.addrs[netip.AddrPortFrom(a.Addr().Unmap(), a.Port())]
+	if s == nil {
+		return false
+	}
+	a = netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
+	if s.addrs[a] {
+		return true
+	}
+	for _, p := range s.nets {
+		if p.Contains(a.Addr()) {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *backendSet) target(dst *dispatcher.Destination) (target, bool) {
-	s := b.cur.Load()
-	if s == nil {
-		return target{}, false
+	if s := b.cur.Load(); s != nil {
+		if t, ok := s.dests[keyOf(dst)]; ok {
+			return t, true
+		}
 	}
-	t, ok := s.dests[dst]
-	return t, ok
+	return resolveDest(dst)
 }
 
 // byName finds a backend by the hostname the dispatcher list gives it.
@@ -96,8 +127,8 @@ func (b *backendSet) byName(host []byte, port int, proto transport.Proto) (targe
 	if s == nil {
 		return target{}, false
 	}
-	for dst, t := range s.dests {
-		if equalFold(host, dst.Host) && int(t.addr.Port()) == port && t.proto == proto {
+	for k, t := range s.dests {
+		if equalFold(host, k.host) && int(t.addr.Port()) == port && t.proto == proto {
 			return t, true
 		}
 	}

@@ -32,9 +32,9 @@ func newSigner(secret []byte) signer {
 // the given failover attempt (0 for a stateless forward). For an RFC 2543
 // request (no magic cookie) the CSeq number stands in for the branch, as
 // in the matching rules of RFC 3261 §17.2.3.
-func (s signer) mac(prev *sip.Via, callID []byte, seq uint32, attempt int) uint64 {
+func (s signer) mac(prev *sip.Via, callID []byte, seq uint32, attempt, sock int) uint64 {
 	var stack [512]byte
-	b := append(stack[:0], byte(attempt))
+	b := append(stack[:0], byte(attempt), byte(sock))
 	if prev.IsRFC3261Branch() {
 		b = append(b, prev.Branch()...)
 	} else {
@@ -49,34 +49,40 @@ func (s signer) mac(prev *sip.Via, callID []byte, seq uint32, attempt int) uint6
 
 const hexDigits = "0123456789abcdef"
 
-// appendBranch writes the branch for mac and attempt.
-func appendBranch(dst []byte, mac uint64, attempt int) []byte {
+// appendBranch writes the branch for mac, attempt and the index of the
+// socket the request came in on: a response relayed by this branch leaves
+// through that socket again, with no state kept.
+func appendBranch(dst []byte, mac uint64, attempt, sock int) []byte {
 	dst = append(dst, branchPrefix...)
-	dst = append(dst, hexDigits[attempt&15])
+	dst = append(dst, hexDigits[attempt&15], hexDigits[(sock>>4)&15], hexDigits[sock&15])
 	for shift := 60; shift >= 0; shift -= 4 {
 		dst = append(dst, hexDigits[(mac>>uint(shift))&15])
 	}
 	return dst
 }
 
-// parseBranch splits one of our branches into its attempt and MAC.
-func parseBranch(b []byte) (attempt int, mac uint64, ok bool) {
-	if len(b) != len(branchPrefix)+17 || string(b[:len(branchPrefix)]) != branchPrefix {
-		return 0, 0, false
+// branchTag is what a branch says besides its MAC.
+type branchTag struct {
+	attempt int // 0: stateless forward; 1..14: failover attempt; probeAttempt
+	sock    int // index of the socket the request came in on
+}
+
+// parseBranch splits one of our branches into its tag and MAC.
+func parseBranch(b []byte) (tag branchTag, mac uint64, ok bool) {
+	if len(b) != len(branchPrefix)+19 || string(b[:len(branchPrefix)]) != branchPrefix {
+		return tag, 0, false
 	}
-	b = b[len(branchPrefix):]
-	attempt = hexValue(b[0])
-	if attempt < 0 {
-		return 0, 0, false
-	}
-	for _, c := range b[1:] {
-		v := hexValue(c)
-		if v < 0 {
-			return 0, 0, false
+	var v [19]int
+	for i, c := range b[len(branchPrefix):] {
+		if v[i] = hexValue(c); v[i] < 0 {
+			return tag, 0, false
 		}
-		mac = mac<<4 | uint64(v)
 	}
-	return attempt, mac, true
+	tag = branchTag{attempt: v[0], sock: v[1]<<4 | v[2]}
+	for _, x := range v[3:] {
+		mac = mac<<4 | uint64(x)
+	}
+	return tag, mac, true
 }
 
 func hexValue(c byte) int {
@@ -92,10 +98,10 @@ func hexValue(c byte) int {
 // verify checks that top, a Via naming the LB, carries a branch the LB
 // computed for the request that prev (the next Via down) and callID
 // (and seq) describe.
-func (s signer) verify(top, prev *sip.Via, callID []byte, seq uint32) (attempt int, ok bool) {
-	attempt, mac, ok := parseBranch(top.Branch())
+func (s signer) verify(top, prev *sip.Via, callID []byte, seq uint32) (branchTag, bool) {
+	tag, mac, ok := parseBranch(top.Branch())
 	if !ok {
-		return 0, false
+		return tag, false
 	}
-	return attempt, s.mac(prev, callID, seq, attempt) == mac
+	return tag, s.mac(prev, callID, seq, tag.attempt, tag.sock) == mac
 }

@@ -110,7 +110,7 @@ func (lb *LB) buildAttempt(w *work, f *flight, out *sock, t target) []byte {
 	seq, _, _ := m.CSeq()
 	fw := fwd{in: f.in, out: out, src: f.src, pop: f.rt.n}
 	var branch [40]byte
-	fw.branch = appendBranch(branch[:0], lb.sign.mac(&v, m.CallID(), seq, f.attempt), f.attempt)
+	fw.branch = appendBranch(branch[:0], lb.sign.mac(&v, m.CallID(), seq, f.attempt, f.in.idx), f.attempt, f.in.idx)
 	if m.Method() == sip.REGISTER {
 		fw.path = lb.pathValue(w, m, f, out)
 		fw.suppath = !m.HasOptionTag(sip.HdrSupported, "path")

@@ -98,5 +98,5 @@ func (lb *LB) requestKey(m *sip.Msg) (uint64, bool) {
 		return 0, false
 	}
 	seq, _, _ := m.CSeq()
-	return lb.sign.mac(&v, m.CallID(), seq, 0), true
+	return lb.sign.mac(&v, m.CallID(), seq, 0, 0), true
 }

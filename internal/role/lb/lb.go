@@ -49,6 +49,7 @@ type Options struct {
 	FailoverCodes []int // default 408, 500, 503
 	MaxFailover   int   // destinations one request may try; default 3
 	Peers         []netip.AddrPort
+	PrivateNets   []netip.Prefix // addresses treated as backends besides the list's
 	Limiter       Limiter              // nil: no rate limit
 	IsScanner     func(ua []byte) bool // nil: no scanner filter
 	Logger        *slog.Logger
@@ -145,6 +146,7 @@ func (lb *LB) Start(ctx context.Context) error {
 			_ = lb.tr.Close(ctx)
 			return fmt.Errorf("start lb: listener %s: %w", l.Name(), err)
 		}
+		s.idx = len(ss.all)
 		ss.all = append(ss.all, s)
 		if sd == public {
 			ss.pub = append(ss.pub, s)
@@ -159,7 +161,7 @@ func (lb *LB) Start(ctx context.Context) error {
 	if len(ss.priv) == 0 {
 		ss.priv = ss.pub
 	}
-	lb.backend.refresh(lb.disp)
+	lb.backend.refresh(lb.disp, lb.opt.PrivateNets)
 	lb.sockets.Store(ss)
 	return nil
 }
@@ -177,7 +179,7 @@ func (lb *LB) Transport() *transport.Transport { return lb.tr }
 
 // DispatcherReloaded must be called after the dispatcher's sets changed,
 // so that the open-relay check knows the new backends.
-func (lb *LB) DispatcherReloaded() { lb.backend.refresh(lb.disp) }
+func (lb *LB) DispatcherReloaded() { lb.backend.refresh(lb.disp, lb.opt.PrivateNets) }
 
 // work is the scratch one message needs; pooled, so the hot path
 // allocates nothing.

@@ -44,7 +44,7 @@ func (lb *LB) Probe(ctx context.Context, dst *dispatcher.Destination) (time.Dura
 	req := sip.Request{
 		Method: "OPTIONS",
 		URI:    dst.URI,
-		Via:    string(out.via) + string(appendBranch(branch[:0], lb.sign.probeMAC([]byte(callID)), probeAttempt)),
+		Via:    string(out.via) + string(appendBranch(branch[:0], lb.sign.probeMAC([]byte(callID)), probeAttempt, 0)),
 		From:   "<sip:dispatcher@" + out.host + ">;tag=" + hex.EncodeToString(rnd[:4]),
 		To:     "<" + dst.URI + ">",
 		CallID: callID,

@@ -131,7 +131,7 @@ func (lb *LB) route(w *work, p *transport.Packet, in *sock, rt *ownRoutes, outOf
 	}
 	seq, _, _ := m.CSeq()
 	var branch [40]byte
-	f.branch = appendBranch(branch[:0], lb.sign.mac(&top, m.CallID(), seq, 0), 0)
+	f.branch = appendBranch(branch[:0], lb.sign.mac(&top, m.CallID(), seq, 0, in.idx), 0, in.idx)
 	b := lb.build(w, m, &f)
 	lb.stats.inc(cForwarded)
 	lb.send(out, t, b)

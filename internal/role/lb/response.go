@@ -16,22 +16,31 @@ func (lb *LB) response(w *work, p *transport.Packet, perr error) {
 		lb.stats.inc(cDropMalformed)
 		return
 	}
-	attempt, prev, ok := lb.ours(m)
+	tag, prev, n, ok := lb.ours(m)
 	if !ok {
 		lb.stats.inc(cDropForged)
 		return
 	}
-	if attempt > 0 && lb.txl.HandleResponse(m) {
+	// The transaction layer only matches branches of the LB's own client
+	// transactions (failover attempts, probes, the LB's CANCELs), so it is
+	// the gatekeeper for the responses that have no Via below the LB's.
+	if tag.attempt > 0 && lb.txl.HandleResponse(m) {
 		return
 	}
-	lb.relayTo(w, m, &prev)
+	if n < 2 {
+		lb.stats.inc(cDropUnroutable)
+		return
+	}
+	lb.relayTo(w, m, &prev, tag.sock)
 }
 
-// ours checks the top two Vias of a response: the first must be the LB's
-// with a branch computed from the second.
-func (lb *LB) ours(m *sip.Msg) (attempt int, prev sip.Via, ok bool) {
+// ours checks the top Vias of a response: the first must be the LB's with
+// a branch computed from the second. A response with only the LB's Via
+// answers a request the LB originated (a probe, or the CANCEL of a
+// failover attempt); its branch must at least be well-formed, and the
+// transaction layer decides whether it was sent.
+func (lb *LB) ours(m *sip.Msg) (tag branchTag, prev sip.Via, n int, ok bool) {
 	var top sip.Via
-	n := 0
 	err := m.Vias(func(v sip.Via) bool {
 		if n == 0 {
 			top = v
@@ -42,15 +51,18 @@ func (lb *LB) ours(m *sip.Msg) (attempt int, prev sip.Via, ok bool) {
 		return n < 2
 	})
 	if err != nil || n == 0 || !lb.ownsVia(&top) {
-		return 0, prev, false
+		return tag, prev, n, false
 	}
-	if n == 1 { // a response to the LB's own probe
-		attempt, mac, ok := parseBranch(top.Branch())
-		return attempt, prev, ok && attempt == probeAttempt && mac == lb.sign.probeMAC(m.CallID())
+	if n == 1 {
+		tag, mac, ok := parseBranch(top.Branch())
+		if ok && tag.attempt == probeAttempt {
+			ok = mac == lb.sign.probeMAC(m.CallID())
+		}
+		return tag, prev, n, ok && tag.attempt > 0
 	}
 	seq, _, _ := m.CSeq()
-	attempt, ok = lb.sign.verify(&top, &prev, m.CallID(), seq)
-	return attempt, prev, ok
+	tag, ok = lb.sign.verify(&top, &prev, m.CallID(), seq)
+	return tag, prev, n, ok
 }
 
 func (lb *LB) ownsVia(v *sip.Via) bool {
@@ -62,30 +74,34 @@ func (lb *LB) ownsVia(v *sip.Via) bool {
 	return false
 }
 
-// relayResponse pops the LB's Via and sends the response to the next Via
-// (RFC 3261 §16.7 step 3, §18.2.2; RFC 3581). It returns what it sent and
-// where, for a flight to resend on a retransmitted request.
+// relayResponse relays a response a flight's transaction passed up.
 func (lb *LB) relayResponse(w *work, m *sip.Msg) ([]byte, target, *sock) {
-	var next sip.Via
-	n := 0
-	if err := m.Vias(func(v sip.Via) bool {
-		next = v
-		n++
-		return n < 2
-	}); err != nil || n < 2 {
+	tag, prev, n, ok := lb.ours(m)
+	if !ok || n < 2 {
 		lb.stats.inc(cDropUnroutable)
 		return nil, target{}, nil
 	}
-	return lb.relayTo(w, m, &next)
+	return lb.relayTo(w, m, &prev, tag.sock)
 }
 
-// relayTo relays m, whose Via below the LB's is next.
-func (lb *LB) relayTo(w *work, m *sip.Msg, next *sip.Via) ([]byte, target, *sock) {
+// relayTo pops the LB's Via and sends the response to the next one
+// (RFC 3261 §16.7 step 3, §18.2.2; RFC 3581) out of the socket the request
+// came in on (sockIdx, from the branch). It returns what it sent and
+// where, for a flight to resend on a retransmitted request.
+func (lb *LB) relayTo(w *work, m *sip.Msg, next *sip.Via, sockIdx int) ([]byte, target, *sock) {
 	t, ok := viaTarget(next)
-	out := lb.outSock(t)
-	if !ok || out == nil {
+	all := lb.socks().all
+	if !ok || sockIdx >= len(all) {
 		lb.stats.inc(cDropUnroutable)
 		return nil, target{}, nil
+	}
+	out := all[sockIdx]
+	if out.l.Proto() != t.proto {
+		out = lb.outSock(t) // the Via names another transport (rare)
+		if out == nil {
+			lb.stats.inc(cDropUnroutable)
+			return nil, target{}, nil
+		}
 	}
 	e := &w.e
 	e.Reset(m)

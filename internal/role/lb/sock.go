@@ -29,6 +29,7 @@ func (s side) String() string {
 type sock struct {
 	l        *transport.Listener
 	udp      *transport.Socket // the socket UDP sends leave from
+	idx      int               // position among the LB's sockets, carried in branches
 	side     side
 	host     string // advertised host (an IP literal, [v6] bracketed, or a name)
 	port     int

@@ -159,7 +159,7 @@ func (l *lbNode) do(method, path string) []byte {
 	return body
 }
 
-// metric reads one unlabelled sample from /metrics.
+// metric reads one sample from /metrics, named with its labels as exposed.
 func (l *lbNode) metric(name string) float64 {
 	l.t.Helper()
 	for line := range strings.SplitSeq(string(l.get("/metrics")), "\n") {
@@ -739,8 +739,8 @@ func TestLBTCP(t *testing.T) {
 	}
 	// SIPp's t1 is one connection: every response went back on it, the LB
 	// never dialled the phone.
-	accepted := lb.metric("sipfleet_transport_connections_accepted_total")
-	dialed := lb.metric("sipfleet_transport_connections_dialed_total")
+	accepted := lb.metric(`sipfleet_transport_connections_accepted_total{role="lb"}`)
+	dialed := lb.metric(`sipfleet_transport_connections_dialed_total{role="lb"}`)
 	if accepted != 1 || dialed != 0 {
 		t.Errorf("LB accepted %v and dialled %v TCP connections; want the phone's one, and none dialled", accepted, dialed)
 	}

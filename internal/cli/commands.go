@@ -30,6 +30,9 @@ func commands() []command {
 		stubCommand("proxy", "run a proxy node", true),
 		stubCommand("natping", "run the NAT keepalive sender", true),
 		validateCommand(),
+		dbCommand(),
+		userCommand(),
+		contactsCommand(),
 		ctlCommand(),
 		versionCommand(),
 	}

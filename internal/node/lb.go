@@ -110,6 +110,13 @@ func (r *lbRole) options(cfg *config.Config) (lb.Options, error) {
 		}
 		opt.Peers = append(opt.Peers, netip.AddrPortFrom(ip, p.Port))
 	}
+	for _, n := range c.PrivateNetworks {
+		p, err := netip.ParsePrefix(n)
+		if err != nil {
+			return opt, fmt.Errorf("private_networks: %w", err)
+		}
+		opt.PrivateNets = append(opt.PrivateNets, p.Masked())
+	}
 	if c.Pike.Threshold > 0 {
 		if r.limiter, err = pike.New(pike.Config{Interval: c.Pike.Window, Threshold: c.Pike.Threshold, BanFor: c.Pike.Ban}); err != nil {
 			return opt, err
@@ -219,7 +226,7 @@ func (r *lbRole) register() error {
 
 func (r *lbRole) metrics() error {
 	reg := r.n.reg
-	if err := mgmt.RegisterTransport(reg, r.lb.Transport().Stats); err != nil {
+	if err := mgmt.RegisterTransport(roleRegisterer(r.n, "lb"), r.lb.Transport().Stats); err != nil {
 		return err
 	}
 	for name := range r.lb.Stats() {

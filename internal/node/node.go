@@ -49,8 +49,11 @@ func New(cfg *config.Config, opt Options) (*Node, error) {
 	if cfg.LB != nil {
 		names = append(names, "lb")
 	}
+	if cfg.Registrar != nil {
+		names = append(names, "registrar")
+	}
 	if len(names) == 0 {
-		return nil, errors.New("the config runs no role this build can run (lb)")
+		return nil, errors.New("the config runs no role this build can run (lb, registrar)")
 	}
 	host, _ := os.Hostname()
 	admin, err := mgmt.New(mgmt.Config{
@@ -71,6 +74,13 @@ func New(cfg *config.Config, opt Options) (*Node, error) {
 		r, err := newLBRole(cfg, n)
 		if err != nil {
 			return nil, fmt.Errorf("lb: %w", err)
+		}
+		n.roles = append(n.roles, r)
+	}
+	if cfg.Registrar != nil {
+		r, err := newRegistrarRole(context.Background(), cfg, n)
+		if err != nil {
+			return nil, fmt.Errorf("registrar: %w", err)
 		}
 		n.roles = append(n.roles, r)
 	}
@@ -128,4 +138,10 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	}
 	errs = append(errs, n.admin.Shutdown(ctx))
 	return errors.Join(errs...)
+}
+
+// roleRegisterer labels the metrics a role shares with others (transport,
+// transactions) with the role, so that several roles fit in one process.
+func roleRegisterer(n *Node, role string) prometheus.Registerer {
+	return prometheus.WrapRegistererWith(prometheus.Labels{"role": role}, n.reg)
 }

@@ -1,0 +1,162 @@
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sipfleet/sipfleet/internal/auth"
+	"github.com/sipfleet/sipfleet/internal/config"
+	"github.com/sipfleet/sipfleet/internal/mgmt"
+	"github.com/sipfleet/sipfleet/internal/role/registrar"
+	"github.com/sipfleet/sipfleet/internal/store"
+	"github.com/sipfleet/sipfleet/internal/store/sqlstore"
+	"github.com/sipfleet/sipfleet/internal/transaction"
+)
+
+// registrarRole runs a registrar node on the shared location database.
+type registrarRole struct {
+	n   *Node
+	db  *sqlstore.Store
+	reg *registrar.Registrar
+}
+
+func newRegistrarRole(ctx context.Context, cfg *config.Config, n *Node) (*registrarRole, error) {
+	c := cfg.Registrar
+	db, err := sqlstore.Open(ctx, string(c.DB), store.Options{ServerID: c.ServerID, QueryTimeout: c.QueryTimeout, Logger: n.log})
+	if err != nil {
+		return nil, err
+	}
+	r := &registrarRole{n: n, db: db}
+	opt, err := r.options(cfg)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if r.reg, err = registrar.New(opt); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := r.register(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *registrarRole) options(cfg *config.Config) (registrar.Options, error) {
+	c := cfg.Registrar
+	tc, err := transportConfig(cfg)
+	if err != nil {
+		return registrar.Options{}, err
+	}
+	rules := registrar.Rules{
+		Domains:        append([]string{strings.ToLower(c.Domain)}, lower(c.Domains)...),
+		DefaultExpires: c.DefaultExpires, MinExpires: c.MinExpires, MaxExpires: c.MaxExpires,
+		MaxContacts: c.MaxContacts, UsePath: c.UsePath, PathMode: registrar.PathMode(c.PathMode),
+		PathUseReceived: c.PathUseReceived, ServerID: c.ServerID, Partitions: store.DefaultPartitions,
+	}
+	if c.MaxContactsReject {
+		rules.OnMaxContacts = registrar.Reject503
+	}
+	opt := registrar.Options{
+		Transport: tc, Timers: transaction.Config{T1: cfg.SIP.T1, T2: cfg.SIP.T2, T4: cfg.SIP.T4},
+		Store: r.db, Rules: rules, Workers: c.Workers, QueryTimeout: c.QueryTimeout, Logger: r.n.log,
+	}
+	if c.Auth {
+		a, err := newAuthenticator(c.Secret, c.AuthAlgorithms)
+		if err != nil {
+			return opt, err
+		}
+		opt.Auth, opt.HA1 = a, ha1Lookup(r.db)
+	}
+	return opt, nil
+}
+
+func lower(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strings.ToLower(s)
+	}
+	return out
+}
+
+// newAuthenticator builds the digest checker shared by registrars and
+// proxies: the same secret on every node makes any node's nonce good on
+// every other.
+func newAuthenticator(secret string, algs []string) (*auth.Authenticator, error) {
+	key := []byte(secret)
+	if secret == "" {
+		key = make([]byte, 32)
+		_, _ = rand.Read(key)
+	} else if len(key) < 16 {
+		return nil, errors.New("secret: at least 16 characters")
+	}
+	cfg := auth.Config{Secret: key, Algorithms: []auth.Algorithm{auth.MD5, auth.SHA256}}
+	if len(algs) > 0 {
+		cfg.Algorithms = nil
+		for _, s := range algs {
+			a, err := auth.ParseAlgorithm(s)
+			if err != nil {
+				return nil, fmt.Errorf("auth_algorithms: %w", err)
+			}
+			cfg.Algorithms = append(cfg.Algorithms, a)
+		}
+	}
+	return auth.New(cfg)
+}
+
+// ha1Lookup answers the digest check from the subscriber table: Kamailio's
+// ha1 column for MD5, the password for SHA-256.
+func ha1Lookup(db store.Subscribers) auth.HA1Func {
+	return func(ctx context.Context, user, realm string, alg auth.Algorithm) (string, error) {
+		s, err := db.Get(ctx, user, realm)
+		if errors.Is(err, store.ErrNotFound) {
+			return "", auth.ErrUnknownUser
+		}
+		if err != nil {
+			return "", err
+		}
+		if alg == auth.MD5 && s.HA1 != "" && s.Password == "" {
+			return s.HA1, nil
+		}
+		if s.Password == "" {
+			return "", auth.ErrUnknownUser
+		}
+		return auth.HA1(user, realm, s.Password, alg), nil
+	}
+}
+
+func (r *registrarRole) name() string { return "registrar" }
+
+func (r *registrarRole) start(ctx context.Context) error { return r.reg.Start(ctx) }
+
+func (r *registrarRole) stop(ctx context.Context) error {
+	return errors.Join(r.reg.Close(ctx), r.db.Close())
+}
+
+func (r *registrarRole) reload(context.Context, *config.Config) error { return nil }
+
+func (r *registrarRole) register() error {
+	a := r.n.admin
+	a.AddReadiness("registrar-db", func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		return r.db.Ping(ctx)
+	})
+	if err := mgmt.RegisterTransport(roleRegisterer(r.n, "registrar"), r.reg.Transport().Stats); err != nil {
+		return err
+	}
+	for name := range r.reg.Stats() {
+		name := name
+		err := mgmt.RegisterCounterFunc(r.n.reg, "sipfleet_registrar_"+name+"_total", "Registrar "+name+".",
+			func() float64 { return float64(r.reg.Stats()[name]) })
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,221 @@
+package registrar
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sipfleet/sipfleet/internal/auth"
+	"github.com/sipfleet/sipfleet/internal/sip"
+	"github.com/sipfleet/sipfleet/internal/store"
+	"github.com/sipfleet/sipfleet/internal/transaction"
+	"github.com/sipfleet/sipfleet/internal/transport"
+)
+
+// Store is what the registrar needs of the location database.
+type Store interface {
+	Bindings(ctx context.Context, aor store.AOR, now time.Time) ([]store.Binding, error)
+	Update(ctx context.Context, aor store.AOR, put []store.Binding, del []string) error
+	Expire(ctx context.Context, now time.Time, limit int) (int, error)
+}
+
+// Options configure a registrar node.
+type Options struct {
+	Transport    transport.Config // the registrar sets Handler
+	Timers       transaction.Config
+	Store        Store
+	Auth         *auth.Authenticator // nil: no authentication
+	HA1          auth.HA1Func        // the subscriber lookup Auth checks against
+	Rules        Rules
+	Workers      int           // concurrent REGISTERs in the database; default 32
+	QueryTimeout time.Duration // per REGISTER; default 3s
+	Logger       *slog.Logger
+	Now          func() time.Time
+}
+
+// Registrar is a registrar node. It is the transport's handler.
+type Registrar struct {
+	opt   Options
+	log   *slog.Logger
+	tr    *transport.Transport
+	txl   *transaction.Layer
+	jobs  chan job
+	wg    sync.WaitGroup
+	msgs  sync.Pool
+	down  atomic.Bool // the database is unreachable (logged once per outage)
+	stats counters
+	stop  context.CancelFunc
+	base  context.Context
+}
+
+type job struct {
+	tx  *transaction.ServerTx
+	req *sip.Msg
+}
+
+// New builds a registrar; Start binds its sockets.
+func New(opt Options) (*Registrar, error) {
+	if opt.Store == nil {
+		return nil, errors.New("new registrar: a store is required")
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Workers <= 0 {
+		opt.Workers = 32
+	}
+	if opt.QueryTimeout <= 0 {
+		opt.QueryTimeout = 3 * time.Second
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	r := &Registrar{opt: opt, log: opt.Logger, jobs: make(chan job, opt.Workers*16)}
+	r.msgs.New = func() any { return new(sip.Msg) }
+	r.base, r.stop = context.WithCancel(context.Background())
+	timers := opt.Timers
+	timers.Logger = opt.Logger
+	txl, err := transaction.New(timers, transaction.HandlerFuncs{Serve: r.serveTx})
+	if err != nil {
+		return nil, fmt.Errorf("new registrar: %w", err)
+	}
+	r.txl = txl
+	tc := opt.Transport
+	tc.Handler, tc.Logger = r, opt.Logger
+	if r.tr, err = transport.New(tc); err != nil {
+		return nil, fmt.Errorf("new registrar: %w", err)
+	}
+	return r, nil
+}
+
+// Start binds the sockets and starts the workers and the expiry sweep.
+func (r *Registrar) Start(ctx context.Context) error {
+	for range r.opt.Workers {
+		r.wg.Add(1)
+		go r.worker()
+	}
+	r.wg.Add(1)
+	go r.sweep()
+	if err := r.tr.Start(ctx); err != nil {
+		r.stop()
+		close(r.jobs)
+		r.wg.Wait()
+		return fmt.Errorf("start registrar: %w", err)
+	}
+	return nil
+}
+
+// Close stops reading, lets queued REGISTERs finish, and closes.
+func (r *Registrar) Close(ctx context.Context) error {
+	err := r.tr.Close(ctx)
+	r.stop()
+	close(r.jobs)
+	r.wg.Wait()
+	return errors.Join(err, r.txl.Close())
+}
+
+// Transport gives access to the sockets.
+func (r *Registrar) Transport() *transport.Transport { return r.tr }
+
+// HandlePacket is called by the transport for every message.
+func (r *Registrar) HandlePacket(p *transport.Packet) {
+	m := r.msgs.Get().(*sip.Msg)
+	defer func() { m.Reset(); r.msgs.Put(m) }()
+	var err error
+	if p.Proto.Stream() {
+		err = m.ParseStream(p.Data)
+	} else {
+		err = m.Parse(p.Data)
+	}
+	if !m.IsRequest() {
+		r.stats.inc(cDropped) // the registrar sends no requests
+		return
+	}
+	r.stats.inc(cRequests)
+	if err != nil {
+		if m.CanReply() {
+			r.replyStateless(p, m, 400, sip.ReasonOf(err))
+		}
+		return
+	}
+	if me := m.ValidateRequest(sip.Limits{}, "path", "outbound"); me != nil {
+		r.replyStateless(p, m, me.Status, me.Reason)
+		return
+	}
+	switch m.Method() {
+	case sip.REGISTER:
+		r.txl.HandleRequest(m, r.sender(p), p.Proto.Stream())
+	case sip.OPTIONS:
+		r.replyStateless(p, m, 200, "OK")
+	case sip.ACK:
+	default:
+		r.replyStateless(p, m, 405, "Method Not Allowed")
+	}
+}
+
+// sender binds a transaction to where its request came from: the same
+// socket or connection, back to the source (the LB, or the UA).
+func (r *Registrar) sender(p *transport.Packet) transaction.SendFunc {
+	sock, conn, src := p.Sock, p.Conn, p.Src
+	if conn != 0 {
+		return func(b []byte) error { return r.tr.SendConn(conn, b) }
+	}
+	return func(b []byte) error { return r.tr.SendUDP(sock, src, b) }
+}
+
+func (r *Registrar) replyStateless(p *transport.Packet, m *sip.Msg, code int, reason string) {
+	if m.Method() == sip.ACK {
+		return
+	}
+	b := sip.AppendResponse(nil, m, code, reason, []byte(toTag(m)))
+	if code == 405 {
+		b = sip.AppendResponseHead(nil, m, code, reason, []byte(toTag(m)))
+		b = sip.AppendBody(sip.AppendHeader(b, "Allow", []byte("REGISTER, OPTIONS")), nil)
+	}
+	_ = r.tr.Reply(p, b)
+}
+
+// serveTx queues a new REGISTER for a worker; a full queue means the
+// database cannot keep up, and the UA is told to come back.
+func (r *Registrar) serveTx(tx *transaction.ServerTx, req *sip.Msg) {
+	select {
+	case r.jobs <- job{tx, req}:
+	default:
+		r.stats.inc(cOverload)
+		f := &failure{status: 503, reason: "Service Unavailable"}
+		_ = tx.RespondBytes(appendFailure(nil, req, f, tx.ToTag()))
+	}
+}
+
+func (r *Registrar) worker() {
+	defer r.wg.Done()
+	for j := range r.jobs {
+		b := r.process(j.req, j.tx.ToTag())
+		if err := j.tx.RespondBytes(b); err != nil {
+			r.stats.inc(cSendErrors)
+		}
+	}
+}
+
+// sweep deletes expired bindings now and then; every node does it, and
+// the store's delete re-checks the expiry so it never races a refresh.
+func (r *Registrar) sweep() {
+	defer r.wg.Done()
+	t := time.NewTicker(30 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.base.Done():
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(r.base, r.opt.QueryTimeout)
+			_, err := r.opt.Store.Expire(ctx, r.opt.Now(), 1000)
+			cancel()
+			r.dbResult(err)
+		}
+	}
+}

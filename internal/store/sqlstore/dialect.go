@@ -1,0 +1,106 @@
+package sqlstore
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// dialect is what differs between the engines: the schema, the upsert
+// and sweep statements, placeholders, identifier quoting, how a time is
+// passed, and how Migrate takes its lock.
+type dialect struct {
+	name string
+	// rebind turns the package's statements, written with ? placeholders
+	// and "double-quoted" identifiers, into the engine's.
+	rebind func(q string) string
+	// upsert is the clause that turns an INSERT into an upsert on the
+	// conflict columns, setting the set columns from the new row.
+	upsert func(conflict, set []string) string
+	// expire is the sweep statement; its arguments are now, the permanent
+	// sentinel and the limit, then now and the sentinel again when
+	// expireRecheck is set.
+	expire        string
+	expireRecheck bool
+	// timeArg is how a time goes to the engine.
+	timeArg func(t time.Time) any
+	// schema lists the tables in creation order, version first.
+	schema []table
+	// createIndex creates an index unless it exists.
+	createIndex func(ctx context.Context, ex execer, ix index) error
+	// lock serialises Migrate across nodes; the unlock it returns must
+	// run on the same connection.
+	lock func(ctx context.Context, ex execer) (unlock func(), err error)
+}
+
+// table is one table of the schema: its current version, the statement
+// that creates it at that version, its indexes, and the steps that bring
+// an older version up to the next one.
+type table struct {
+	name     string
+	version  int
+	create   string
+	indexes  []index
+	upgrades map[int][]string
+}
+
+type index struct{ table, name, create string }
+
+// sqlTimeLayout is how DATETIME values are written in text, by Kamailio
+// and by this package for SQLite.
+const sqlTimeLayout = "2006-01-02 15:04:05"
+
+// dbTime is a time as this package writes it: UTC, whole seconds.
+func dbTime(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
+
+// permanent is the expires of a binding that never lapses: Kamailio's
+// expires 0, written as a DATETIME in UTC.
+var permanent = time.Unix(0, 0).UTC()
+
+func questionMarks(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// dollarPlaceholders numbers the ? placeholders as PostgreSQL wants them.
+// The package's statements hold no ? in literals.
+func dollarPlaceholders(q string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// onConflict is the upsert clause of SQLite and PostgreSQL.
+func onConflict(conflict, set []string) string {
+	sets := make([]string, len(set))
+	for i, c := range set {
+		sets[i] = c + " = excluded." + c
+	}
+	return " ON CONFLICT (" + strings.Join(conflict, ", ") + ") DO UPDATE SET " + strings.Join(sets, ", ")
+}
+
+// onDuplicateKey is the upsert clause of MySQL and MariaDB. VALUES() is
+// deprecated in MySQL 8.0.20 but MariaDB has no row alias, and both take
+// VALUES().
+func onDuplicateKey(_, set []string) string {
+	sets := make([]string, len(set))
+	for i, c := range set {
+		sets[i] = c + " = VALUES(" + c + ")"
+	}
+	return " ON DUPLICATE KEY UPDATE " + strings.Join(sets, ", ")
+}
+
+// createIndexIfNotExists serves the engines that have CREATE INDEX IF NOT
+// EXISTS.
+func createIndexIfNotExists(ctx context.Context, ex execer, ix index) error {
+	_, err := ex.ExecContext(ctx, strings.Replace(ix.create, "CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
+	return err
+}

@@ -1,0 +1,145 @@
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sipfleet/sipfleet/internal/store"
+)
+
+// syncBuffer is a log sink safe for the store's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) count(sub string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Count(s.b.String(), sub)
+}
+
+// TestOutage takes the database away behind a proxy, twice: once as a
+// server that is down (connections refused) and once as a cut network
+// (connections that never answer). Each time the store must fail with
+// ErrUnavailable within its timeout, log the outage once, and work again
+// once the database is back, on new connections with its statements
+// prepared again, without being reopened.
+func TestOutage(t *testing.T) {
+	for _, engine := range []string{"mysql", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			dsn := freshDSN(t, engine)
+			openStore(t, dsn, store.Options{}).Migrate(t.Context())
+			u, _ := url.Parse(dsn)
+			proxy := startProxy(t, u.Host)
+			u.Host = proxy.addr()
+			var logs syncBuffer
+			const timeout = time.Second
+			s := openStore(t, u.String(), store.Options{ServerID: 1, MaxConns: 4, QueryTimeout: timeout,
+				Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			register(t, s, 0)
+			for i, mode := range []proxyMode{refuse, blackhole} {
+				proxy.set(mode)
+				for _, op := range []string{"bindings", "update"} {
+					start := time.Now()
+					var err error
+					if op == "bindings" {
+						_, err = s.Bindings(t.Context(), store.AOR{User: "alice"}, time.Now())
+					} else {
+						err = s.Update(t.Context(), store.AOR{User: "alice"}, []store.Binding{{AOR: store.AOR{User: "alice"}, Contact: "sip:a@x"}}, nil)
+					}
+					if took := time.Since(start); !errors.Is(err, store.ErrUnavailable) || took > timeout+time.Second {
+						t.Fatalf("mode %d, %s with the database away: %v after %v; want ErrUnavailable within %v", mode, op, err, took, timeout)
+					}
+				}
+				if s.Stats().Available {
+					t.Error("stats say available during the outage")
+				}
+				proxy.set(forward)
+				register(t, s, i+1)
+				if !s.Stats().Available {
+					t.Error("stats say unavailable after recovery")
+				}
+			}
+			if down, up := logs.count("database unavailable"), logs.count("database available again"); down != 2 || up != 2 {
+				t.Errorf("logged %d outages and %d recoveries; want 2 and 2:\n%s", down, up, logs.b.String())
+			}
+		})
+	}
+}
+
+// TestTerminatedConnections kills every connection of the store on the
+// PostgreSQL side, as a failover or an administrator would: the store
+// sends its statements again on new connections, and at most the first
+// call fails, with ErrUnavailable.
+func TestTerminatedConnections(t *testing.T) {
+	dsn := freshDSN(t, "postgres")
+	s := openStore(t, dsn, store.Options{MaxConns: 4, QueryTimeout: 2 * time.Second})
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	admin := adminStore(t, serverDSN(t, envPostgres))
+	for round := range 3 {
+		register(t, s, round)
+		name := strings.TrimPrefix(mustParse(t, dsn).Path, "/")
+		res, err := admin.w.db.ExecContext(t.Context(),
+			`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			t.Fatal("no connection to terminate")
+		}
+		err = registerErr(t.Context(), s, round+1)
+		if err != nil && !errors.Is(err, store.ErrUnavailable) {
+			t.Fatalf("round %d: first call after the kill: %v; want success or ErrUnavailable", round, err)
+		}
+		register(t, s, round+1)
+	}
+	if st := s.Stats(); st.Retries == 0 {
+		t.Errorf("stats %+v: no retries counted", st)
+	}
+}
+
+func mustParse(t *testing.T, s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// registerErr does what a REGISTER refresh does: read alice's bindings,
+// then save one.
+func registerErr(ctx context.Context, s *Store, cseq int) error {
+	aor := store.AOR{User: "alice"}
+	cur, err := s.Bindings(ctx, aor, time.Now())
+	if err != nil {
+		return err
+	}
+	b := store.Binding{AOR: aor, Contact: "sip:alice@192.0.2.4", Expires: time.Now().Add(time.Hour), CSeq: cseq, Q: store.QUnset}
+	if len(cur) > 0 {
+		b.ID = cur[0].ID
+	}
+	return s.Update(ctx, aor, []store.Binding{b}, nil)
+}
+
+func register(t *testing.T, s *Store, cseq int) {
+	t.Helper()
+	if err := registerErr(t.Context(), s, cseq); err != nil {
+		t.Fatalf("register: %v", err)
+	}
+}

@@ -1,0 +1,61 @@
+package sqlstore
+
+import (
+	"testing"
+	"time"
+
+	"github.com/sipfleet/sipfleet/internal/store"
+)
+
+// TestStatementsPerOperation pins the statement counts the package doc
+// gives.
+func TestStatementsPerOperation(t *testing.T) {
+	for _, engine := range engines {
+		t.Run(engine, func(t *testing.T) {
+			s := openStore(t, freshDSN(t, engine), store.Options{})
+			ctx := t.Context()
+			if err := s.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			aor := store.AOR{User: "alice", Domain: "example.com"}
+			now := time.Now()
+			b := store.Binding{AOR: aor, Contact: "sip:alice@192.0.2.4", Expires: now.Add(time.Hour)}
+			var cur []store.Binding
+			steps := []struct {
+				name string
+				want uint64
+				do   func() error
+			}{
+				{"lookup", 1, func() (err error) { cur, err = s.Bindings(ctx, aor, now); return err }},
+				{"new binding", 1, func() error { return s.Update(ctx, aor, []store.Binding{b}, nil) }},
+				{"lookup again", 1, func() (err error) { cur, err = s.Bindings(ctx, aor, now); return err }},
+				{"refresh", 1, func() error { return s.Update(ctx, aor, cur, nil) }},
+				{"unbind", 1, func() error { return s.Update(ctx, aor, nil, []string{cur[0].RUID}) }},
+				{"refresh of a row gone", 2, func() error { return s.Update(ctx, aor, cur, nil) }},
+				{"two changes", 4, func() error {
+					c := b
+					c.Contact = "sip:alice@192.0.2.5"
+					return s.Update(ctx, aor, []store.Binding{c}, []string{cur[0].RUID})
+				}},
+				{"expire", 1, func() error { _, err := s.Expire(ctx, now, 100); return err }},
+				{"get subscriber", 1, func() error { _, err := s.Get(ctx, "alice", "example.com"); return ignoreNotFound(err) }},
+			}
+			for _, st := range steps {
+				before := s.Stats().Statements
+				if err := st.do(); err != nil {
+					t.Fatalf("%s: %v", st.name, err)
+				}
+				if got := s.Stats().Statements - before; got != st.want {
+					t.Errorf("%s: %d statements; want %d", st.name, got, st.want)
+				}
+			}
+		})
+	}
+}
+
+func ignoreNotFound(err error) error {
+	if err == store.ErrNotFound {
+		return nil
+	}
+	return err
+}

@@ -14,14 +14,14 @@ type Listener struct {
 	Advertise HostPort `yaml:"advertise"`
 	// Sockets is how many UDP sockets share the address, one reader each,
 	// so that receiving scales across cores.
-	Sockets int    `yaml:"sockets" default:"1" validate:"min=1,max=256"`
+	Sockets int `yaml:"sockets" default:"1" validate:"min=1,max=256"`
 	// ReadBuffer is the kernel receive buffer of each UDP socket (SO_RCVBUF,
 	// capped by net.core.rmem_max), so bursts queue rather than drop, as
 	// Kamailio's maxbuffer. 0 keeps the system default. Stream listeners
 	// ignore it: TCP has flow control.
-	ReadBuffer int `yaml:"read_buffer" default:"4194304" validate:"min=0,max=268435456"`
-	TLSCert string `yaml:"tls_cert"`
-	TLSKey  string `yaml:"tls_key"`
+	ReadBuffer int    `yaml:"read_buffer" default:"4194304" validate:"min=0,max=268435456"`
+	TLSCert    string `yaml:"tls_cert"`
+	TLSKey     string `yaml:"tls_key"`
 }
 
 // AdvertiseAddr is the address peers are told to reach the listener at.

@@ -49,7 +49,7 @@ type Options struct {
 	FailoverCodes []int // default 408, 500, 503
 	MaxFailover   int   // destinations one request may try; default 3
 	Peers         []netip.AddrPort
-	PrivateNets   []netip.Prefix // addresses treated as backends besides the list's
+	PrivateNets   []netip.Prefix       // addresses treated as backends besides the list's
 	Limiter       Limiter              // nil: no rate limit
 	IsScanner     func(ua []byte) bool // nil: no scanner filter
 	Logger        *slog.Logger

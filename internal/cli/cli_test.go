@@ -33,7 +33,7 @@ func TestVersion(t *testing.T) {
 }
 
 func TestStubsSayNotImplemented(t *testing.T) {
-	for _, name := range []string{"run", "registrar", "proxy", "natping"} {
+	for _, name := range []string{"run", "proxy", "natping"} {
 		t.Run(name, func(t *testing.T) {
 			code, _, errOut := run(t, "", name)
 			want := "sipfleet " + name + ": not yet implemented"
@@ -78,7 +78,7 @@ func TestUpListsRolesNotBuilt(t *testing.T) {
 	if code != cli.ExitUsage || out != "" {
 		t.Fatalf("exit %d, stdout %q; want %d and nothing", code, out, cli.ExitUsage)
 	}
-	if !strings.Contains(errOut, "roles not yet built: registrar, proxy, natping") {
+	if !strings.Contains(errOut, "roles not yet built: proxy, natping") {
 		t.Errorf("stderr %q does not list the roles not yet built", errOut)
 	}
 }

@@ -26,7 +26,7 @@ func commands() []command {
 		upCommand(),
 		stubCommand("run", "run every role in a config file", false),
 		roleCommand("lb", "run the edge load balancer", true),
-		stubCommand("registrar", "run a registrar node", true),
+		roleCommand("registrar", "run a registrar node", true),
 		stubCommand("proxy", "run a proxy node", true),
 		stubCommand("natping", "run the NAT keepalive sender", true),
 		validateCommand(),

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/sipfleet/sipfleet/internal/config"
+	"github.com/sipfleet/sipfleet/internal/node"
 	"github.com/sipfleet/sipfleet/internal/store"
-	"github.com/sipfleet/sipfleet/internal/store/sqlstore"
 )
 
 // The db, user and contacts commands work on the location database
@@ -50,8 +50,12 @@ func runDB(ctx context.Context, a *App, args []string) int {
 	if err != nil {
 		return a.fail("db migrate", err)
 	}
+	engine := "sql"
+	if e, ok := s.(interface{ Engine() string }); ok {
+		engine = e.Engine()
+	}
 	fmt.Fprintf(a.Stdout, "ok: %s database, location %d, subscriber %d, dispatcher %d\n",
-		s.Engine(), v["location"], v["subscriber"], v["dispatcher"])
+		engine, v["location"], v["subscriber"], v["dispatcher"])
 	return ExitOK
 }
 
@@ -79,7 +83,7 @@ func (a *App) dbFlags(name, usage string) (*flag.FlagSet, *dbSource) {
 
 // openDB opens the store the flags name; on failure it has said why and
 // gives the exit code.
-func (a *App) openDB(ctx context.Context, cmd string, src *dbSource) (*sqlstore.Store, int, bool) {
+func (a *App) openDB(ctx context.Context, cmd string, src *dbSource) (store.Store, int, bool) {
 	dsn, code, ok := a.dsnOf(cmd, src)
 	if !ok {
 		return nil, code, false
@@ -89,7 +93,7 @@ func (a *App) openDB(ctx context.Context, cmd string, src *dbSource) (*sqlstore.
 		fmt.Fprintf(a.Stderr, "sipfleet %s: %v\n", cmd, err)
 		return nil, ExitUsage, false
 	}
-	s, err := sqlstore.Open(ctx, dsn, store.Options{MaxConns: 2, QueryTimeout: src.timeout, Logger: slog.New(slog.DiscardHandler)})
+	s, err := node.OpenStore(ctx, dsn, store.Options{MaxConns: 2, QueryTimeout: src.timeout, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, a.fail(cmd, err), false
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/sipfleet/sipfleet/internal/config"
 	"github.com/sipfleet/sipfleet/internal/mgmt"
+	"github.com/sipfleet/sipfleet/internal/store"
+	"github.com/sipfleet/sipfleet/internal/store/sqlstore"
 )
 
 // Options are what the command line adds to the config file.
@@ -144,4 +146,11 @@ func (n *Node) Shutdown(ctx context.Context) error {
 // transactions) with the role, so that several roles fit in one process.
 func roleRegisterer(n *Node, role string) prometheus.Registerer {
 	return prometheus.WrapRegistererWith(prometheus.Labels{"role": role}, n.reg)
+}
+
+// OpenStore opens the location and subscriber database at dsn (sqlite:,
+// mysql:// or postgres://). The CLI's database commands use it, so that
+// only this package names the SQL implementation.
+func OpenStore(ctx context.Context, dsn string, opts store.Options) (store.Store, error) {
+	return sqlstore.Open(ctx, dsn, opts)
 }

@@ -65,6 +65,13 @@ type ListenerConfig struct {
 	// it at net.core.rmem_max.
 	ReadBuffer int
 
+	// Batch is how many datagrams each UDP socket reads with one recvmmsg,
+	// and how many replies its handler may queue for one sendmmsg (see
+	// "Batching" in the package doc). Default 32; 1 turns batching off: one
+	// recvfrom and one sendto per datagram, as on systems other than Linux,
+	// where Batch is ignored. At most 1024 (UIO_MAXIOV). UDP only.
+	Batch int
+
 	// FreeBind sets IP_FREEBIND so a standby can bind a VIP it does not hold
 	// yet (keepalived/VRRP). Linux only.
 	FreeBind bool
@@ -154,6 +161,9 @@ func (l ListenerConfig) validate() []error {
 	}
 	if l.ReadBuffer < 0 || (l.ReadBuffer > 0 && l.Proto != UDP) {
 		errs = append(errs, fmt.Errorf("read buffer: %d (UDP only)", l.ReadBuffer))
+	}
+	if l.Batch < 0 || l.Batch > maxBatch || (l.Batch > 0 && l.Proto != UDP) {
+		errs = append(errs, fmt.Errorf("batch: %d (UDP only, at most %d)", l.Batch, maxBatch))
 	}
 	if l.Advertised != "" {
 		if err := checkHostPort(l.Advertised); err != nil {

@@ -19,12 +19,16 @@ type Listener struct {
 	ln         *net.TCPListener // TCP and TLS
 	stats      counters         // stream traffic and connections of this listener
 	next       atomic.Uint32    // round-robin socket for sends
+	queued     senders          // read loops' batches that queue sends on this listener
 }
 
 func newListener(cfg ListenerConfig) *Listener {
 	cfg.Addr = unmap(cfg.Addr)
 	if cfg.Sockets == 0 {
 		cfg.Sockets = 1
+	}
+	if cfg.Batch == 0 && cfg.Proto == UDP {
+		cfg.Batch = defaultBatch
 	}
 	return &Listener{cfg: cfg, addr: cfg.Addr, advertised: cfg.Advertised}
 }

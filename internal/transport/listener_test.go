@@ -74,6 +74,8 @@ func TestConfigValidate(t *testing.T) {
 			{Name: "t", Proto: TLS, Addr: anyPort(loop4), TLS: &tls.Config{}},
 			{Name: "adv", Proto: UDP, Addr: anyPort(loop4), Advertised: "no-port"},
 			{Name: "rb", Proto: TCP, Addr: anyPort(loop4), ReadBuffer: 4096},
+			{Name: "bt", Proto: TCP, Addr: anyPort(loop4), Batch: 8},
+			{Name: "bu", Proto: UDP, Addr: anyPort(loop4), Batch: 2000},
 		},
 	}
 	_, err := New(cfg)
@@ -84,6 +86,7 @@ func TestConfigValidate(t *testing.T) {
 		"handler: required", "max conns: negative", "idle timeout: negative", "max datagram: above",
 		`"a": duplicate name`, "sockets: 2", "name: required", "proto: invalid", "addr: required",
 		"a server certificate is required", "advertised:", "read buffer: 4096",
+		"batch: 8", "batch: 2000",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)

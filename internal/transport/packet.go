@@ -25,12 +25,16 @@ type Packet struct {
 	Sock     *Socket        // UDP socket it came in on; nil for streams
 	Conn     ConnID         // stream connection; 0 for UDP
 	Proto    Proto
+
+	batch *udpBatch // the read loop's batch, if it batches (see SendUDPBatched)
 }
 
-// Clone returns a copy that the caller owns, Data included.
+// Clone returns a copy that the caller owns, Data included. The copy is
+// not part of a batch: replies to it are sent at once.
 func (p *Packet) Clone() *Packet {
 	c := *p
 	c.Data = append([]byte(nil), p.Data...)
+	c.batch = nil
 	return &c
 }
 

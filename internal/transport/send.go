@@ -21,10 +21,12 @@ func (t *Transport) Send(ctx context.Context, l *Listener, dst netip.AddrPort, b
 // Reply sends b back the way p came: on UDP from the socket it arrived on to
 // its source (RFC 3581 §4: received and rport), on a stream over the very
 // same connection (RFC 3261 §18.2.2). If that connection has closed, the
-// caller decides whether to open a new one with SendStream.
+// caller decides whether to open a new one with SendStream. On UDP it
+// batches as SendUDPBatched does: called by the handler while a batch is
+// being handled, it queues b and returns nil.
 func (t *Transport) Reply(p *Packet, b []byte) error {
 	if p.Proto == UDP {
-		return t.SendUDP(p.Sock, p.Src, b)
+		return t.SendUDPBatched(p, p.Sock, p.Src, b)
 	}
 	return t.SendConn(p.Conn, b)
 }

@@ -26,6 +26,8 @@ const (
 	cHandshakeErrors
 	cIdleTimeouts
 	cReadTimeouts
+	cUDPReads
+	cUDPWrites
 	numCounters
 )
 
@@ -67,6 +69,13 @@ type Stats struct {
 	HandshakeErrs uint64 // TLS handshakes that failed (either side)
 	IdleTimeouts  uint64 // connections closed for idleness
 	ReadTimeouts  uint64 // slow-loris: header or body not complete in time
+
+	// System calls that moved UDP datagrams: one per datagram without
+	// batching, one per recvmmsg or sendmmsg with it (the ratio to
+	// PacketsIn/PacketsOut shows how well batching works). Reads that
+	// found nothing and waited are not counted.
+	UDPReads  uint64
+	UDPWrites uint64
 }
 
 func statsFrom(v *[numCounters]uint64) Stats {
@@ -92,6 +101,8 @@ func statsFrom(v *[numCounters]uint64) Stats {
 		HandshakeErrs: v[cHandshakeErrors],
 		IdleTimeouts:  v[cIdleTimeouts],
 		ReadTimeouts:  v[cReadTimeouts],
+		UDPReads:      v[cUDPReads],
+		UDPWrites:     v[cUDPWrites],
 	}
 }
 

@@ -93,7 +93,7 @@ func (t *Transport) serveListener(l *Listener) {
 	}
 	for _, s := range l.sockets {
 		t.wg.Add(1)
-		go t.readLoop(s)
+		go t.readLoop(s, t.newBatch(s))
 	}
 	t.log.Info("listening", "listener", l.Name(), "side", l.Side(), "proto", l.Proto(),
 		"addr", l.Addr(), "advertised", l.Advertised(), "sockets", len(l.sockets))

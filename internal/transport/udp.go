@@ -67,10 +67,20 @@ func (l *Listener) setReadBuffer(uc *net.UDPConn) error {
 	return nil
 }
 
-// readLoop owns one buffer and one Packet for the socket's life: the steady
-// state allocates nothing. It ends when the socket is closed.
-func (t *Transport) readLoop(s *Socket) {
+// readLoop reads the socket until it is closed: in batches when b is set
+// (Batch > 1 and the system has recvmmsg), else one datagram per call.
+func (t *Transport) readLoop(s *Socket, b *udpBatch) {
 	defer t.wg.Done()
+	if b != nil {
+		t.readBatches(s, b)
+		return
+	}
+	t.readSingles(s)
+}
+
+// readSingles owns one buffer and one Packet for the socket's life: the
+// steady state allocates nothing.
+func (t *Transport) readSingles(s *Socket) {
 	buf := make([]byte, t.cfg.MaxDatagram+1) // +1 tells an oversized datagram from a full one
 	p := &Packet{Listener: s.l, Sock: s, Proto: UDP}
 	var errDelay time.Duration
@@ -84,7 +94,35 @@ func (t *Transport) readLoop(s *Socket) {
 			continue
 		}
 		errDelay = 0
+		s.stats.inc(cUDPReads)
 		t.datagram(s, p, buf[:n], src)
+	}
+}
+
+// readBatches is the read loop with batching: one system call reads up to
+// Batch datagrams, the handler sees each in turn, and what it sent with
+// SendUDPBatched or Reply goes out after the last one.
+func (t *Transport) readBatches(s *Socket, b *udpBatch) {
+	defer b.stale.Stop()
+	p := &Packet{Listener: s.l, Sock: s, Proto: UDP, batch: b}
+	var errDelay time.Duration
+	for {
+		n, err := b.rx.read()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			errDelay = t.readFailed(s, err, errDelay)
+			continue
+		}
+		errDelay = 0
+		s.stats.inc(cUDPReads)
+		b.begin(n)
+		for i := range n {
+			data, src := b.rx.datagram(i)
+			t.datagram(s, p, data, src)
+		}
+		b.end()
 	}
 }
 
@@ -125,14 +163,17 @@ func isKeepalive(b []byte) bool {
 	return true
 }
 
-// SendUDP sends one datagram from sock to dst. Any socket of a listener
-// will do: they share the local address.
+// SendUDP sends one datagram from sock to dst now, from any goroutine.
+// Any socket of a listener will do: they share the local address. What a
+// read loop has queued on the listener (SendUDPBatched) goes out first.
 func (t *Transport) SendUDP(sock *Socket, dst netip.AddrPort, b []byte) error {
 	dst = unmap(dst)
 	if !sock.l.sameFamily(dst) {
 		sock.stats.inc(cSendErrors)
 		return fmt.Errorf("send udp to %s from %s: %w", dst, sock.l.Name(), ErrAddrFamily)
 	}
+	sock.l.flushQueued()
+	sock.stats.inc(cUDPWrites)
 	if _, err := sock.pc.WriteToUDPAddrPort(b, dst); err != nil {
 		sock.stats.inc(cSendErrors)
 		return fmt.Errorf("send udp to %s from %s: %w", dst, sock.l.Name(), closedAs(err))
@@ -140,6 +181,28 @@ func (t *Transport) SendUDP(sock *Socket, dst netip.AddrPort, b []byte) error {
 	sock.stats.inc(cPacketsOut)
 	sock.stats.add(cBytesOut, len(b))
 	return nil
+}
+
+// SendUDPBatched is SendUDP for a handler while it handles p. When p is
+// one of several datagrams that one system call read, b is copied into a
+// queue and sent after the handler has returned from the last of them,
+// with the other datagrams queued on sock's listener, in one sendmmsg: the
+// returned error is then nil, and a failure is only counted (SendErrors).
+// Otherwise (a single datagram, a stream, a Clone, batching off) it is
+// SendUDP, with its error.
+//
+// Order is kept per listener whichever goroutine sends: queued datagrams
+// leave in the order they were queued, and a direct send (SendUDP, from
+// any goroutine) on a listener first flushes what is queued on it.
+func (t *Transport) SendUDPBatched(p *Packet, sock *Socket, dst netip.AddrPort, b []byte) error {
+	if p == nil || p.batch == nil {
+		return t.SendUDP(sock, dst, b)
+	}
+	dst = unmap(dst)
+	if sock.l.sameFamily(dst) && p.batch.enqueue(sock, dst, b) {
+		return nil
+	}
+	return t.SendUDP(sock, dst, b)
 }
 
 // closedAs makes the net package's closed error match ErrClosed too.

@@ -28,8 +28,12 @@
 // each message costs dozens of allocations. An edge proxy meant to beat
 // Kamailio needs parse-on-demand like Kamailio's, zero-allocation parsing
 // and byte-exact forwarding. bench/sipgo measures both libraries on the
-// same messages (results in bench/RESULTS.md); on this project's 2-core
-// machine: see that file for the current figures.
+// same messages (results in bench/RESULTS.md): on this project's 2-core VM,
+// parsing a 746-byte INVITE and reading what a proxy routes on costs sipgo
+// 10.8–14.4 µs with 53 allocations and this package 3.4–3.9 µs with none;
+// the whole proxy forward (parse, reads, Via, Record-Route, pop Route,
+// Max-Forwards, serialise) 19–22 µs with 80 allocations against 2.3–4 µs
+// with none.
 //
 // # Strictness
 //

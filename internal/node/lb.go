@@ -90,8 +90,10 @@ func (r *lbRole) options(cfg *config.Config) (lb.Options, error) {
 		return lb.Options{}, fmt.Errorf("secret: at least 16 characters")
 	}
 	opt := lb.Options{
-		Transport:     tc,
-		Timers:        transaction.Config{T1: cfg.SIP.T1, T2: cfg.SIP.T2, T4: cfg.SIP.T4},
+		Transport: tc,
+		// A 2xx retransmitted after Timer M is relayed statelessly anyway, so
+		// the LB keeps its INVITE transactions Accepted only briefly.
+		Timers:        transaction.Config{T1: cfg.SIP.T1, T2: cfg.SIP.T2, T4: cfg.SIP.T4, TimerM: 4 * time.Second},
 		Dispatcher:    r.disp,
 		Algorithm:     alg,
 		ProxySet:      c.ProxySet,

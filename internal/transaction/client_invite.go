@@ -48,14 +48,16 @@ func (tx *ClientTx) inviteResponse(m *sip.Msg, fx *effects) {
 	case code < 300:
 		tx.state = Accepted
 		tx.cancelTU = nil
+		tx.req = nil // nothing more is sent for it: no retransmission, no ACK, no CANCEL
 		w.stop(&tx.retx)
-		w.start(&tx.tmo, tx.l.ticks.timeout64) // Timer M (RFC 6026, Figure 5)
+		w.start(&tx.tmo, tx.l.ticks.m) // Timer M (RFC 6026, Figure 5)
 		tx.toTU(m, fx)
 	default:
 		tx.state = Completed
 		tx.cancelTU = nil
 		w.stop(&tx.retx)
 		tx.ack = tx.buildACK(m)
+		tx.req = nil // the ACK is built; the request is never sent again
 		fx.sendClient(tx, tx.ack)
 		tx.toTU(m, fx)
 		if tx.reliable {

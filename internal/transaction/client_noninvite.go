@@ -22,6 +22,7 @@ func (tx *ClientTx) nonInviteResponse(m *sip.Msg, fx *effects) {
 		return
 	}
 	tx.state = Completed
+	tx.req = nil // Completed only absorbs retransmitted finals
 	w := &tx.sh.wheel
 	w.stop(&tx.retx)
 	if tx.reliable {

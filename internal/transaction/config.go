@@ -32,6 +32,11 @@ type Config struct {
 	// TimerD is how long an INVITE client transaction absorbs final
 	// response retransmissions on an unreliable transport (§17.1.1.2).
 	TimerD time.Duration
+	// TimerM is how long an INVITE client transaction stays Accepted after
+	// a 2xx, passing 2xx retransmissions to its TU (RFC 6026); 0 means
+	// 64*T1. A stateless relay such as the LB, which forwards a late 2xx
+	// retransmission anyway, can keep it short and save the memory.
+	TimerM time.Duration
 	// Tick is the resolution of the timer wheel: timers fire up to one Tick
 	// late. It must not exceed T1.
 	Tick time.Duration
@@ -102,3 +107,10 @@ func (c Config) validate() error {
 // timers derived from the configuration, in wheel ticks where they are
 // scheduled.
 func (c Config) timeout64() time.Duration { return 64 * c.T1 }
+
+func (c Config) timerM() time.Duration {
+	if c.TimerM > 0 {
+		return c.TimerM
+	}
+	return c.timeout64()
+}

@@ -57,7 +57,7 @@
 //	J  absorb request retx      64*T1                  0 if reliable
 //	K  absorb response retx     T4                     0 if reliable
 //	L  Accepted (server)        64*T1                  RFC 6026
-//	M  Accepted (client)        64*T1                  RFC 6026
+//	M  Accepted (client)        TimerM (64*T1)          RFC 6026
 //
 // # Design
 //

@@ -82,7 +82,7 @@ type shard struct {
 
 // tickDurations are the configured timers converted to wheel ticks once.
 type tickDurations struct {
-	t1, t2, t4, d, timeout64, trying int64
+	t1, t2, t4, d, m, timeout64, trying int64
 }
 
 // New starts a transaction layer that hands new server transactions to h.
@@ -110,7 +110,7 @@ func New(cfg Config, h Handler) (*Layer, error) {
 	}
 	l.ticks = tickDurations{
 		t1: l.toTicks(cfg.T1), t2: l.toTicks(cfg.T2), t4: l.toTicks(cfg.T4),
-		d: l.toTicks(cfg.TimerD), timeout64: l.toTicks(cfg.timeout64()),
+		d: l.toTicks(cfg.TimerD), m: l.toTicks(cfg.timerM()), timeout64: l.toTicks(cfg.timeout64()),
 		trying: l.toTicks(trying100),
 	}
 	l.stop = cfg.Clock.Every(cfg.Tick, l.tick)

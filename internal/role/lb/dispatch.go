@@ -34,7 +34,7 @@ func (lb *LB) dispatch(w *work, p *transport.Packet, in *sock, rt *ownRoutes) {
 	if old := lb.flights.add(f); old != nil {
 		return // a retransmission racing the first copy
 	}
-	f.req = m.Clone()
+	f.req, f.method = m.Clone(), m.Method()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.next(w) {
@@ -75,6 +75,9 @@ func (lb *LB) selectKey(m *sip.Msg) []byte {
 // left. f.mu is held.
 func (f *flight) next(w *work) bool {
 	lb := f.lb
+	if f.req == nil {
+		return false // answered already
+	}
 	for f.attempt < lb.opt.MaxFailover && f.attempt < 15 {
 		dst, ok := f.cur.Next()
 		if !ok {

@@ -18,7 +18,8 @@ type flight struct {
 	lb  *LB
 
 	mu        sync.Mutex
-	req       *sip.Msg // the request as received, owned
+	req       *sip.Msg // the request as received, owned; dropped at the final response
+	method    sip.Method
 	in        *sock
 	src       netip.AddrPort
 	cur       dispatcher.Cursor

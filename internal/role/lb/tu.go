@@ -42,9 +42,18 @@ func (f *flight) OnResponse(tx *transaction.ClientTx, resp *sip.Msg) {
 	if code >= 200 && code < 300 {
 		f.success = true
 	}
-	if b, t, s := lb.relayResponse(w, resp); b != nil {
+	b, t, s := lb.relayResponse(w, resp)
+	switch {
+	case code >= 200 && code < 300:
+		// The UAS retransmits its 2xx itself until the ACK; nothing needs
+		// keeping, and a flight lives on only to absorb stray copies.
+		f.req, f.last = nil, nil
+	case b != nil:
 		f.last = append(f.last[:0], b...)
 		f.lastTo, f.lastSock = t, s
+		if code >= 200 {
+			f.req = nil // no failover after a final response is relayed
+		}
 	}
 }
 
@@ -79,7 +88,7 @@ func (f *flight) OnError(tx *transaction.ClientTx, err error) {
 
 // answerCaller sends the caller a response of the LB's own making.
 func (f *flight) answerCaller(w *work, code int, reason string) {
-	if f.req.Method() == sip.ACK {
+	if f.req == nil || f.method == sip.ACK {
 		return
 	}
 	lb := f.lb
@@ -89,6 +98,7 @@ func (f *flight) answerCaller(w *work, code int, reason string) {
 	lb.send(f.in, target{addr: f.src, proto: f.in.l.Proto()}, b)
 	f.last = append(f.last[:0], b...)
 	f.lastTo, f.lastSock = target{addr: f.src, proto: f.in.l.Proto()}, f.in
+	f.req = nil
 }
 
 // OnTerminated: the attempt's transaction is over; so is the flight when
@@ -124,7 +134,7 @@ func (lb *LB) retransmission(w *work, p *transport.Packet) bool {
 	defer f.mu.Unlock()
 	switch {
 	case m.Method() == sip.ACK && !f.success:
-	case m.Method() == f.req.Method() && m.Method() != sip.ACK:
+	case m.Method() == f.method && m.Method() != sip.ACK:
 		if f.last != nil {
 			lb.send(f.lastSock, f.lastTo, f.last)
 		}
@@ -152,7 +162,7 @@ func (lb *LB) cancel(w *work, p *transport.Packet) {
 	lb.reply(w, p, 200, "OK")
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.req.Method() != sip.INVITE || f.cancelled || f.tx == nil {
+	if f.method != sip.INVITE || f.cancelled || f.tx == nil {
 		return
 	}
 	f.cancelled = true

@@ -184,6 +184,7 @@ func (lb *LB) DispatcherReloaded() { lb.backend.refresh(lb.disp, lb.opt.PrivateN
 // work is the scratch one message needs; pooled, so the hot path
 // allocates nothing.
 type work struct {
+	p   *transport.Packet // the packet being handled, on a read loop; else nil
 	m   sip.Msg
 	e   sip.Editor
 	out []byte
@@ -199,7 +200,8 @@ func (lb *LB) HandlePacket(p *transport.Packet) {
 		return
 	}
 	w := lb.work.Get().(*work)
-	defer lb.work.Put(w)
+	w.p = p
+	defer func() { w.p = nil; lb.work.Put(w) }()
 	var err error
 	if p.Proto.Stream() {
 		err = w.m.ParseStream(p.Data)

@@ -134,7 +134,7 @@ func (lb *LB) route(w *work, p *transport.Packet, in *sock, rt *ownRoutes, outOf
 	f.branch = appendBranch(branch[:0], lb.sign.mac(&top, m.CallID(), seq, 0, in.idx), 0, in.idx)
 	b := lb.build(w, m, &f)
 	lb.stats.inc(cForwarded)
-	lb.send(out, t, b)
+	lb.send(w, out, t, b)
 }
 
 // fromStrictRouter: the Request-URI is the LB's own Record-Route URI and
@@ -209,11 +209,13 @@ func (lb *LB) isSelf(t target) bool {
 	return false
 }
 
-// send puts a message on the wire toward t out of s.
-func (lb *LB) send(s *sock, t target, b []byte) {
+// send puts a message on the wire toward t out of s. On a read loop's
+// path (w.p set) a UDP send joins the loop's batch: one sendmmsg for all
+// the datagrams one recvmmsg brought in.
+func (lb *LB) send(w *work, s *sock, t target, b []byte) {
 	var err error
 	if s.l.Proto() == transport.UDP {
-		err = lb.tr.SendUDP(s.udp, t.addr, b)
+		err = lb.tr.SendUDPBatched(w.p, s.udp, t.addr, b)
 	} else {
 		_, err = lb.tr.SendStream(lb.ctx(), s.l, t.addr, b)
 	}

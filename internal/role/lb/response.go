@@ -110,7 +110,7 @@ func (lb *LB) relayTo(w *work, m *sip.Msg, next *sip.Via, sockIdx int) ([]byte, 
 		e.EnsureContentLength()
 	}
 	w.out = e.AppendTo(w.out[:0])
-	lb.send(out, t, w.out)
+	lb.send(w, out, t, w.out)
 	lb.stats.inc(cRelayed)
 	return w.out, t, out
 }

@@ -95,7 +95,7 @@ func (f *flight) answerCaller(w *work, code int, reason string) {
 	b := sip.AppendResponse(w.out[:0], f.req, code, reason, []byte("sf-lb"))
 	w.out = b
 	lb.stats.inc(cReplies)
-	lb.send(f.in, target{addr: f.src, proto: f.in.l.Proto()}, b)
+	lb.send(w, f.in, target{addr: f.src, proto: f.in.l.Proto()}, b)
 	f.last = append(f.last[:0], b...)
 	f.lastTo, f.lastSock = target{addr: f.src, proto: f.in.l.Proto()}, f.in
 	f.req = nil
@@ -136,7 +136,7 @@ func (lb *LB) retransmission(w *work, p *transport.Packet) bool {
 	case m.Method() == sip.ACK && !f.success:
 	case m.Method() == f.method && m.Method() != sip.ACK:
 		if f.last != nil {
-			lb.send(f.lastSock, f.lastTo, f.last)
+			lb.send(w, f.lastSock, f.lastTo, f.last)
 		}
 	default:
 		return false

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# REGISTER-rate benchmark of sipfleet's registrar against Kamailio 5.6's
+# (registrar + usrloc db_mode=3), both on the same MariaDB database, in one
+# run, through the shared harness's run-register.sh (../shared/bench).
+#
+#   bench/registrar-vs-kamailio.sh
+#   RATES="500 1000 2000" STEP_S=5 USERS=2000 REFINE=1 bench/registrar-vs-kamailio.sh   # a short run
+#
+# Kamailio goes first (../shared/bench/kamailio/start-kamailio.sh registrar,
+# that is kamailio/registrar.cfg: no authentication, use_domain=0, Path with
+# path_use_received, CHILDREN UDP workers), then `sipfleet registrar` with
+# the equivalent bench/registrar-mariadb.yaml (no authentication, the same
+# expiry and Path settings). Both are measured by the very same
+# run-register.sh against the very same database, which it empties before
+# each system's run. Every measured REGISTER opens a new registration (a
+# new Call-ID, CSeq 1, no credentials, Expires 3600) for one of USERS users
+# whose contact the unmeasured preload stored: the registrar reads the
+# AoR's bindings and writes its row. The preload line shows the insert path
+# at PRELOAD_RPS. Only the two systems' figures from one run compare: the
+# machine is shared.
+#
+# Environment (defaults):
+#   REG_ADDR=127.0.0.81:5081    where each registrar listens, in turn
+#   UAC_ADDR=127.0.0.82:5090    the SIPp UAC (run-register.sh's)
+#   ADMIN_ADDR=127.0.0.81:9081  sipfleet's admin listener (readiness, metrics)
+#   DB=sipfleet_bench           the MariaDB database; created if missing and
+#                               migrated by `sipfleet db migrate` (Kamailio's
+#                               schema); left in place afterwards
+#   DB_URL=mysql://root@127.0.0.1:3306/$DB   both registrars' database URL
+#   CHILDREN=4                  Kamailio's UDP workers
+#   SYSTEMS="kamailio sipfleet" which to run, in this order
+#   SIPFLEET_BIN=               a sipfleet binary; built from this tree if unset
+#   SHARED=../shared/bench      the harness
+#   BENCH_OUT=./bench-results   results go to $BENCH_OUT/registrar-<timestamp>/
+#   RATES, STEP_S, REFINE, USERS, PRELOAD_RPS, QUIET_WAIT_S, RECV_TIMEOUT_MS, ...
+#                               passed to run-register.sh (see its header)
+# Only loopback addresses; every SIPp step is bounded in calls and time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED=${SHARED:-../shared/bench}
+# shellcheck source=/dev/null
+. "$SHARED/lib.sh"
+
+REG_ADDR=${REG_ADDR:-127.0.0.81:5081}
+export UAC_ADDR=${UAC_ADDR:-127.0.0.82:5090}
+ADMIN_ADDR=${ADMIN_ADDR:-127.0.0.81:9081}
+export DB=${DB:-sipfleet_bench}
+DB_URL=${DB_URL:-mysql://root@127.0.0.1:3306/$DB}
+export CHILDREN=${CHILDREN:-4}
+SYSTEMS=${SYSTEMS:-kamailio sipfleet}
+export RATES=${RATES:-500 1000 2000 3000 4000 6000}
+export STEP_S=${STEP_S:-10}
+export REFINE=${REFINE:-2}
+export USERS=${USERS:-10000}
+OUT=${BENCH_OUT:-$PWD/bench-results}/registrar-$(date +%Y%m%d-%H%M%S)
+
+for a in "$REG_ADDR" "$UAC_ADDR" "$ADMIN_ADDR"; do
+	case "$a" in 127.*) ;; *) die "only loopback addresses (127.0.0.0/8) allowed: $a";; esac
+done
+[[ "$DB" =~ ^[A-Za-z0-9_]+$ ]] || die "DB=$DB: letters, digits and _ only"
+reg_ip=$(addr_ip "$REG_ADDR"); reg_port=$(addr_port "$REG_ADDR")
+if ss -H -lun "sport = :$reg_port" | grep -q "$reg_ip:$reg_port"; then die "$REG_ADDR is already in use"; fi
+mkdir -p "$OUT"
+
+BIN=${SIPFLEET_BIN:-}
+if [ -z "$BIN" ]; then
+	BIN=$OUT/bin/sipfleet
+	go build -o "$BIN" ./cmd/sipfleet
+fi
+
+KAM_RUNDIR=$OUT/kamailio-run
+SF_PID=
+cleanup() {
+	RUNDIR=$KAM_RUNDIR "$SHARED/kamailio/stop-kamailio.sh" registrar "$REG_ADDR" >/dev/null 2>&1 || true
+	[ -n "$SF_PID" ] && stop_pid "$SF_PID"
+	return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+mariadb -e "CREATE DATABASE IF NOT EXISTS \`$DB\`"
+"$BIN" db migrate --db "$DB_URL"
+
+# run NAME: the shared REGISTER benchmark against whatever listens on REG_ADDR
+run() {
+	local name=$1
+	OUT="$OUT/$name" TARGET_NAME=$name "$SHARED/run-register.sh" "$REG_ADDR" >"$OUT/$name.txt" 2>&1 || true
+	grep -E "^(CONFIG|preload|STEP|NOTE|RESULT)" "$OUT/$name.txt" | sed "s/^/[$name] /" || true
+}
+
+for sys in $SYSTEMS; do
+	case "$sys" in
+	kamailio)
+		echo "== kamailio registrar, usrloc db_mode=3, $CHILDREN children, database $DB"
+		RUNDIR=$KAM_RUNDIR DBURL=$DB_URL "$SHARED/kamailio/start-kamailio.sh" registrar "$REG_ADDR" >/dev/null
+		run kamailio
+		RUNDIR=$KAM_RUNDIR "$SHARED/kamailio/stop-kamailio.sh" registrar "$REG_ADDR" >/dev/null 2>&1
+		;;
+	sipfleet)
+		echo "== sipfleet registrar (bench/registrar-mariadb.yaml), database $DB"
+		sed -e "s|127.0.0.81:5081|$REG_ADDR|; s|127.0.0.81:9081|$ADMIN_ADDR|" \
+			-e "s|^  db: .*|  db: \"$DB_URL\"|" bench/registrar-mariadb.yaml >"$OUT/registrar.yaml"
+		"$BIN" registrar --config "$OUT/registrar.yaml" >"$OUT/sipfleet.log" 2>&1 &
+		SF_PID=$!
+		ready=
+		for _ in $(seq 1 100); do
+			curl -fs "http://$ADMIN_ADDR/readyz" >/dev/null 2>&1 && { ready=1; break; }
+			kill -0 "$SF_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		[ -n "$ready" ] || { cat "$OUT/sipfleet.log" >&2; die "sipfleet registrar did not get ready"; }
+		run sipfleet
+		curl -fs "http://$ADMIN_ADDR/metrics" 2>/dev/null | grep -E '^sipfleet_registrar_[a-z_]+_total ' |
+			sed 's/^/[sipfleet] metric /' | tee "$OUT/sipfleet.metrics" || true
+		stop_pid "$SF_PID"; wait "$SF_PID" 2>/dev/null || true; SF_PID=
+		;;
+	*) die "SYSTEMS: unknown system $sys (kamailio or sipfleet)";;
+	esac
+done
+
+echo "== results ($OUT)"
+declare -A max=()
+for sys in $SYSTEMS; do
+	max[$sys]=$(grep -o '^RESULT register_max_rps=[0-9]*' "$OUT/$sys.txt" 2>/dev/null | tail -1 | cut -d= -f2)
+	echo "RESULT $sys register_max_rps=${max[$sys]:-0}"
+done
+if [ -n "${max[kamailio]:-}" ] && [ -n "${max[sipfleet]:-}" ] && [ "${max[kamailio]}" -gt 0 ]; then
+	awk -v s="${max[sipfleet]}" -v k="${max[kamailio]}" \
+		'BEGIN { printf "RESULT sipfleet_vs_kamailio register_max_rps_ratio=%.2f (target >= 2)\n", s / k }'
+fi

@@ -78,6 +78,10 @@ type Registrar struct {
 	// realm); Domains adds more.
 	Domain  string   `yaml:"domain" default:"localhost"`
 	Domains []string `yaml:"domains"`
+	// UseDomain stores the AoR's domain in the location table, as
+	// Kamailio's use_domain=1; set it false to share a table with a
+	// Kamailio running use_domain=0 (single-domain setups).
+	UseDomain bool `yaml:"use_domain" default:"true"`
 	// ServerID tells this node's rows apart in the shared table; give each
 	// node its own.
 	ServerID int `yaml:"server_id" default:"1" validate:"min=0"`

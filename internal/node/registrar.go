@@ -56,7 +56,7 @@ func (r *registrarRole) options(cfg *config.Config) (registrar.Options, error) {
 	rules := registrar.Rules{
 		Domains:        append([]string{strings.ToLower(c.Domain)}, lower(c.Domains)...),
 		DefaultExpires: c.DefaultExpires, MinExpires: c.MinExpires, MaxExpires: c.MaxExpires,
-		MaxContacts: c.MaxContacts, UsePath: c.UsePath, PathMode: registrar.PathMode(c.PathMode),
+		MaxContacts: c.MaxContacts, UseDomain: c.UseDomain, UsePath: c.UsePath, PathMode: registrar.PathMode(c.PathMode),
 		PathUseReceived: c.PathUseReceived, ServerID: c.ServerID, Partitions: store.DefaultPartitions,
 	}
 	if c.MaxContactsReject {

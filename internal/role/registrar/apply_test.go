@@ -233,3 +233,15 @@ func TestOKListsBindings(t *testing.T) {
 		t.Error("no To tag")
 	}
 }
+
+func TestUseDomainOff(t *testing.T) {
+	rules := DefaultRules()
+	rules.UseDomain = false
+	r, f := parseRegister(reg("c1", 1, "Contact: <sip:alice@h>"), &rules, t0)
+	if f != nil {
+		t.Fatal(f)
+	}
+	if r.aor.Domain != "" || r.realm != "example.com" {
+		t.Fatalf("aor %+v realm %q", r.aor, r.realm)
+	}
+}

@@ -24,6 +24,7 @@ const (
 // Rules are the registrar's protocol settings.
 type Rules struct {
 	Domains         []string // domains the registrar serves (lower case); empty: any
+	UseDomain       bool     // store the AoR's domain (Kamailio's use_domain=1)
 	DefaultExpires  time.Duration
 	MinExpires      time.Duration
 	MaxExpires      time.Duration
@@ -41,6 +42,6 @@ type Rules struct {
 func DefaultRules() Rules {
 	return Rules{
 		DefaultExpires: 3600 * time.Second, MinExpires: 60 * time.Second, MaxExpires: 86400 * time.Second,
-		UsePath: true, PathMode: PathStoreOnly, PathUseReceived: true, Partitions: 64,
+		UseDomain: true, UsePath: true, PathMode: PathStoreOnly, PathUseReceived: true, Partitions: 64,
 	}
 }

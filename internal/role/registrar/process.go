@@ -53,7 +53,7 @@ func (r *Registrar) authenticate(ctx context.Context, m *sip.Msg, reg *register,
 	if a == nil {
 		return nil, true
 	}
-	res := a.Verify(ctx, m, auth.WWW, reg.aor.Domain, r.opt.HA1)
+	res := a.Verify(ctx, m, auth.WWW, reg.realm, r.opt.HA1)
 	if res.Err != nil {
 		// Nothing could be decided (the subscriber table is away): not
 		// the UA's fault, so no challenge.
@@ -63,7 +63,7 @@ func (r *Registrar) authenticate(ctx context.Context, m *sip.Msg, reg *register,
 	if !res.OK {
 		r.stats.inc(cChallenged)
 		b := sip.AppendResponseHead(nil, m, 401, "Unauthorized", tag)
-		b = a.AppendChallenge(b, auth.WWW, reg.aor.Domain, res.Stale)
+		b = a.AppendChallenge(b, auth.WWW, reg.realm, res.Stale)
 		return sip.AppendBody(b, nil), false
 	}
 	if res.User != reg.aor.User {

@@ -74,7 +74,9 @@ func New(opt Options) (*Registrar, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	r := &Registrar{opt: opt, log: opt.Logger, jobs: make(chan job, opt.Workers*16)}
+	// A short queue: a REGISTER that would wait longer than SIP's first
+	// retransmission (T1, 500 ms) is better refused at once with 503.
+	r := &Registrar{opt: opt, log: opt.Logger, jobs: make(chan job, opt.Workers*4)}
 	r.msgs.New = func() any { return new(sip.Msg) }
 	r.base, r.stop = context.WithCancel(context.Background())
 	timers := opt.Timers

@@ -11,6 +11,7 @@ import (
 // register is what the rules need from one REGISTER, read once.
 type register struct {
 	aor       store.AOR
+	realm     string // the AoR's domain, also when use_domain stores none
 	callID    string
 	cseq      int
 	star      bool
@@ -84,7 +85,11 @@ func (r *register) readAOR(m *sip.Msg, rules *Rules) *failure {
 	if !rules.serves(domain) {
 		return &failure{status: 404, reason: "Domain Not Served"}
 	}
+	r.realm = domain
 	r.aor = store.AOR{User: string(user), Domain: domain}
+	if !rules.UseDomain {
+		r.aor.Domain = "" // Kamailio's use_domain=0: rows carry no domain
+	}
 	return nil
 }
 

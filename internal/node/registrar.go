@@ -19,9 +19,11 @@ import (
 
 // registrarRole runs a registrar node on the shared location database.
 type registrarRole struct {
-	n   *Node
-	db  *sqlstore.Store
-	reg *registrar.Registrar
+	n      *Node
+	db     *sqlstore.Store
+	reg    *registrar.Registrar
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 func newRegistrarRole(ctx context.Context, cfg *config.Config, n *Node) (*registrarRole, error) {
@@ -67,7 +69,7 @@ func (r *registrarRole) options(cfg *config.Config) (registrar.Options, error) {
 		Store: r.db, Rules: rules, Workers: c.Workers, QueryTimeout: c.QueryTimeout, Logger: r.n.log,
 	}
 	if c.Auth {
-		a, err := newAuthenticator(c.Secret, c.AuthAlgorithms)
+		a, err := newAuthenticator(c.Secret, c.AuthAlgorithms, nonceCounter{r.db})
 		if err != nil {
 			return opt, err
 		}
@@ -87,7 +89,7 @@ func lower(ss []string) []string {
 // newAuthenticator builds the digest checker shared by registrars and
 // proxies: the same secret on every node makes any node's nonce good on
 // every other.
-func newAuthenticator(secret string, algs []string) (*auth.Authenticator, error) {
+func newAuthenticator(secret string, algs []string, counter auth.NonceCounter) (*auth.Authenticator, error) {
 	key := []byte(secret)
 	if secret == "" {
 		key = make([]byte, 32)
@@ -95,7 +97,7 @@ func newAuthenticator(secret string, algs []string) (*auth.Authenticator, error)
 	} else if len(key) < 16 {
 		return nil, errors.New("secret: at least 16 characters")
 	}
-	cfg := auth.Config{Secret: key, Algorithms: []auth.Algorithm{auth.MD5, auth.SHA256}}
+	cfg := auth.Config{Secret: key, Algorithms: []auth.Algorithm{auth.MD5, auth.SHA256}, Counter: counter}
 	if len(algs) > 0 {
 		cfg.Algorithms = nil
 		for _, s := range algs {
@@ -132,9 +134,45 @@ func ha1Lookup(db store.Subscribers) auth.HA1Func {
 
 func (r *registrarRole) name() string { return "registrar" }
 
-func (r *registrarRole) start(ctx context.Context) error { return r.reg.Start(ctx) }
+// nonceCounter keeps digest nonce-counts in the shared database, so a
+// replayed nonce-count is refused by every node, not only by the one that
+// saw it first.
+type nonceCounter struct{ db *sqlstore.Store }
+
+func (c nonceCounter) Advance(ctx context.Context, u auth.NonceUse, _ time.Time) (bool, error) {
+	return c.db.AdvanceNonce(ctx, u.ID, u.NC, time.Unix(u.Expires, 0))
+}
+
+func (r *registrarRole) start(ctx context.Context) error {
+	if err := r.reg.Start(ctx); err != nil {
+		return err
+	}
+	bg, cancel := context.WithCancel(context.Background())
+	r.cancel, r.done = cancel, make(chan struct{})
+	go r.sweepNonces(bg)
+	return nil
+}
+
+// sweepNonces forgets expired nonce-counts now and then.
+func (r *registrarRole) sweepNonces(ctx context.Context) {
+	defer close(r.done)
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			_, _ = r.db.ExpireNonces(ctx, now)
+		}
+	}
+}
 
 func (r *registrarRole) stop(ctx context.Context) error {
+	if r.cancel != nil {
+		r.cancel()
+		<-r.done
+	}
 	return errors.Join(r.reg.Close(ctx), r.db.Close())
 }
 

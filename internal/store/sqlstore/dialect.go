@@ -23,6 +23,10 @@ type dialect struct {
 	// expireRecheck is set.
 	expire        string
 	expireRecheck bool
+	// nonceInsert records a nonce's first count, and changes no row when
+	// the nonce is known (INSERT IGNORE on MySQL, whose found-rows mode
+	// would count an unchanged duplicate).
+	nonceInsert string
 	// timeArg is how a time goes to the engine.
 	timeArg func(t time.Time) any
 	// schema lists the tables in creation order, version first.

@@ -30,6 +30,7 @@ type queries struct {
 	bindings, listAOR, listAll, natedAll, natedShard string
 	refresh, upsert, remove, expire                  string
 	subGet, subPut, subDelete, subAll, subDomain     string
+	nonceRaise, nonceInsert, nonceExpire             string
 
 	d *dialect
 }
@@ -55,13 +56,17 @@ func newQueries(d *dialect) queries {
 		subGet: `SELECT username, domain, password, ha1, ha1b FROM subscriber WHERE username = ? AND domain = ?`,
 		subPut: `INSERT INTO subscriber (username, domain, password, ha1, ha1b) VALUES (?, ?, ?, ?, ?)` +
 			d.upsert([]string{"username", "domain"}, []string{"password", "ha1", "ha1b"}),
-		subDelete: `DELETE FROM subscriber WHERE username = ? AND domain = ?`,
-		subAll:    `SELECT username, domain, password, ha1, ha1b FROM subscriber ORDER BY domain, username`,
-		subDomain: `SELECT username, domain, password, ha1, ha1b FROM subscriber WHERE domain = ? ORDER BY username`,
-		d:         d,
+		subDelete:   `DELETE FROM subscriber WHERE username = ? AND domain = ?`,
+		subAll:      `SELECT username, domain, password, ha1, ha1b FROM subscriber ORDER BY domain, username`,
+		subDomain:   `SELECT username, domain, password, ha1, ha1b FROM subscriber WHERE domain = ? ORDER BY username`,
+		nonceRaise:  `UPDATE sipfleet_nonce SET nc = ? WHERE id = ? AND nc < ?`,
+		nonceInsert: d.nonceInsert,
+		nonceExpire: `DELETE FROM sipfleet_nonce WHERE expires < ?`,
+		d:           d,
 	}
 	for _, p := range []*string{&q.bindings, &q.listAOR, &q.listAll, &q.natedAll, &q.natedShard, &q.refresh,
-		&q.upsert, &q.remove, &q.expire, &q.subGet, &q.subPut, &q.subDelete, &q.subAll, &q.subDomain} {
+		&q.upsert, &q.remove, &q.expire, &q.subGet, &q.subPut, &q.subDelete, &q.subAll, &q.subDomain,
+		&q.nonceRaise, &q.nonceInsert, &q.nonceExpire} {
 		*p = d.rebind(*p)
 	}
 	return q

@@ -82,12 +82,21 @@ var mysqlSchema = []table{
     "attrs" VARCHAR(128) DEFAULT '' NOT NULL,
     "description" VARCHAR(64) DEFAULT '' NOT NULL
 )`},
+	// sipfleet's own table (not Kamailio's): the highest digest
+	// nonce-count accepted per nonce, shared by every node so that a
+	// replay is refused wherever it lands.
+	{name: "sipfleet_nonce", version: 1, create: `CREATE TABLE IF NOT EXISTS "sipfleet_nonce" (
+    "id" CHAR(16) PRIMARY KEY NOT NULL,
+    "nc" BIGINT NOT NULL,
+    "expires" DATETIME NOT NULL
+)`},
 }
 
 var mysqlDialect = &dialect{
-	name:   "mysql",
-	rebind: func(q string) string { return strings.ReplaceAll(q, `"`, "`") },
-	upsert: onDuplicateKey,
+	name:        "mysql",
+	nonceInsert: `INSERT IGNORE INTO sipfleet_nonce (id, nc, expires) VALUES (?, ?, ?)`,
+	rebind:      func(q string) string { return strings.ReplaceAll(q, `"`, "`") },
+	upsert:      onDuplicateKey,
 	// DELETE reads rows with locks, so InnoDB checks expires on each
 	// row's current version: a binding refreshed meanwhile no longer
 	// matches.

@@ -74,12 +74,21 @@ var postgresSchema = []table{
     attrs VARCHAR(128) DEFAULT '' NOT NULL,
     description VARCHAR(64) DEFAULT '' NOT NULL
 )`},
+	// sipfleet's own table (not Kamailio's): the highest digest
+	// nonce-count accepted per nonce, shared by every node so that a
+	// replay is refused wherever it lands.
+	{name: "sipfleet_nonce", version: 1, create: `CREATE TABLE IF NOT EXISTS "sipfleet_nonce" (
+    "id" CHAR(16) PRIMARY KEY NOT NULL,
+    "nc" BIGINT NOT NULL,
+    "expires" TIMESTAMP WITHOUT TIME ZONE NOT NULL
+)`},
 }
 
 var postgresDialect = &dialect{
-	name:   "postgres",
-	rebind: dollarPlaceholders,
-	upsert: onConflict,
+	name:        "postgres",
+	nonceInsert: `INSERT INTO sipfleet_nonce (id, nc, expires) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+	rebind:      dollarPlaceholders,
+	upsert:      onConflict,
 	// The outer expires test is checked again on the row's newest version
 	// when a concurrent refresh updated it (READ COMMITTED re-evaluation),
 	// so a binding refreshed meanwhile is kept; SKIP LOCKED lets several

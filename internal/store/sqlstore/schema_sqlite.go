@@ -72,12 +72,21 @@ var sqliteSchema = []table{
     attrs VARCHAR(128) DEFAULT '' NOT NULL,
     description VARCHAR(64) DEFAULT '' NOT NULL
 )`},
+	// sipfleet's own table (not Kamailio's): the highest digest
+	// nonce-count accepted per nonce, shared by every node so that a
+	// replay is refused wherever it lands.
+	{name: "sipfleet_nonce", version: 1, create: `CREATE TABLE IF NOT EXISTS "sipfleet_nonce" (
+    "id" TEXT PRIMARY KEY NOT NULL,
+    "nc" BIGINT NOT NULL,
+    "expires" TEXT NOT NULL
+)`},
 }
 
 var sqliteDialect = &dialect{
-	name:   "sqlite",
-	rebind: func(q string) string { return q },
-	upsert: onConflict,
+	name:        "sqlite",
+	nonceInsert: `INSERT INTO sipfleet_nonce (id, nc, expires) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+	rebind:      func(q string) string { return q },
+	upsert:      onConflict,
 	// One writer at a time: nothing can refresh a row between the
 	// subquery and the delete, and the outer test keeps it so anyway.
 	expire: `DELETE FROM location WHERE id IN (

@@ -8,7 +8,7 @@ import (
 )
 
 // wantVersions are Kamailio 5.6's table versions.
-var wantVersions = map[string]int{"version": 1, "location": 9, "subscriber": 7, "dispatcher": 4}
+var wantVersions = map[string]int{"version": 1, "location": 9, "subscriber": 7, "dispatcher": 4, "sipfleet_nonce": 1}
 
 func schemaCases() []testCase {
 	return []testCase{

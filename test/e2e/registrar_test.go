@@ -637,7 +637,8 @@ func TestRegistrarTwoNodes(t *testing.T) {
 			if m := u.do(nodes[0].sip, u.request(u.contact, 300)); m.StatusCode() != 401 {
 				t.Fatalf("node A: %s, want 401", m.StartLine())
 			}
-			if m := u.do(nodes[1].sip, u.request(u.contact, 300, u.authorization())); m.StatusCode() != 200 {
+			used := u.authorization()
+			if m := u.do(nodes[1].sip, u.request(u.contact, 300, used)); m.StatusCode() != 200 {
 				t.Fatalf("node B with node A's nonce: %s, want 200\n%s", m.StartLine(), m.Bytes())
 			}
 			const refreshes = 6
@@ -661,6 +662,15 @@ func TestRegistrarTwoNodes(t *testing.T) {
 			last := (refreshes - 1) % 2
 			if r := rows[0]; r.Contact != u.contact || r.CallID != u.callID || r.CSeq != u.cseq || r.ServerID != last+1 {
 				t.Errorf("row %+v; want contact %s, Call-ID %s, CSeq %d, server_id %d", r, u.contact, u.callID, u.cseq, last+1)
+			}
+			// A captured Authorization replayed to the other node, with a
+			// contact of the attacker's: the nonce-count is shared through
+			// the database, so it is refused there too.
+			if m := u.do(nodes[0].sip, u.request("sip:evil@192.0.2.1", 300, used)); m.StatusCode() != 401 {
+				t.Fatalf("replayed nonce-count on the other node: %s, want 401", m.StartLine())
+			}
+			if rows := d.rows(t); len(rows) != 1 {
+				t.Fatalf("after the replay the table holds %d rows, want 1", len(rows))
 			}
 		})
 	}

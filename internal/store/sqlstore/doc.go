@@ -1,7 +1,9 @@
 // Package sqlstore is the store.Store of sipfleet on a SQL database:
 // SQLite, MariaDB/MySQL or PostgreSQL, named by a URL (sqlite:PATH,
 // mysql://user:pass@host:port/db, postgres://user:pass@host:port/db). The
-// tables are Kamailio 5.6's, created and upgraded by Migrate.
+// tables are Kamailio 5.6's, created and upgraded by Migrate, plus one of
+// sipfleet's own, sipfleet_nonce: the highest digest nonce-count accepted
+// per nonce, shared so that every node refuses a replay (AdvanceNonce).
 //
 // # Why database/sql and these drivers
 //

@@ -9,8 +9,11 @@ import "time"
 // LB configures the edge load balancer.
 type LB struct {
 	// DispatcherList is a file in Kamailio's dispatcher.list format
-	// ("setid uri flags priority attrs").
-	DispatcherList string `yaml:"dispatcher_list" validate:"required"`
+	// ("setid uri flags priority attrs"); DispatcherDB a database whose
+	// `dispatcher` table (Kamailio's, version 4) holds the same rows. One
+	// of the two is required; reloads re-read it.
+	DispatcherList string `yaml:"dispatcher_list"`
+	DispatcherDB   DSN    `yaml:"dispatcher_db"`
 	// ProxySet and RegistrarSet are the dispatcher set ids that initial
 	// requests and REGISTERs from the public side go to.
 	ProxySet     int `yaml:"proxy_set" default:"1" validate:"min=0"`
@@ -49,6 +52,17 @@ type LB struct {
 	// without a reply. Unset: a built-in list (friendly-scanner, sipcli,
 	// VaxSIPUserAgent, ...).
 	Scanners []string `yaml:"scanners"`
+}
+
+// validate requires exactly one source of destinations.
+func (l *LB) validate() []problem {
+	switch {
+	case l.DispatcherList == "" && l.DispatcherDB == "":
+		return []problem{{key: "dispatcher_list", msg: "missing: give dispatcher_list or dispatcher_db"}}
+	case l.DispatcherList != "" && l.DispatcherDB != "":
+		return []problem{{key: "dispatcher_db", msg: "give dispatcher_list or dispatcher_db, not both"}}
+	}
+	return nil
 }
 
 // Probe is the dispatcher's OPTIONS health check.

@@ -14,6 +14,7 @@ import (
 	"github.com/sipfleet/sipfleet/internal/nat"
 	"github.com/sipfleet/sipfleet/internal/pike"
 	"github.com/sipfleet/sipfleet/internal/role/lb"
+	"github.com/sipfleet/sipfleet/internal/store"
 	"github.com/sipfleet/sipfleet/internal/transaction"
 )
 
@@ -39,7 +40,7 @@ func (p *lateProber) Probe(ctx context.Context, d *dispatcher.Destination) (time
 func newLBRole(cfg *config.Config, n *Node) (*lbRole, error) {
 	c := cfg.LB
 	r := &lbRole{n: n, cfg: c, done: make(chan struct{})}
-	list, err := dispatcher.ParseFile(c.DispatcherList)
+	list, err := loadList(context.Background(), c)
 	if err != nil {
 		return nil, err
 	}
@@ -186,23 +187,61 @@ func (r *lbRole) reload(_ context.Context, cfg *config.Config) error {
 	if cfg.LB == nil {
 		return fmt.Errorf("the new config has no lb section; keeping the running one")
 	}
-	_, err := r.reloadList(cfg.LB.DispatcherList)
+	_, err := r.reloadList(context.Background(), cfg.LB)
 	return err
 }
 
-func (r *lbRole) reloadList(path string) (dispatcher.ReloadSummary, error) {
+// reloadList re-reads the destinations from src, or from the running
+// config's source when src is nil.
+func (r *lbRole) reloadList(ctx context.Context, src *config.LB) (dispatcher.ReloadSummary, error) {
 	r.reloadMu.Lock()
 	defer r.reloadMu.Unlock()
-	list, err := dispatcher.ParseFile(path)
+	if src == nil {
+		src = r.cfg
+	}
+	list, err := loadList(ctx, src)
 	if err != nil {
 		return dispatcher.ReloadSummary{}, err
 	}
 	sum := r.disp.Reload(list)
 	r.lb.DispatcherReloaded()
-	r.cfg.DispatcherList = path
-	r.n.log.Info("dispatcher reloaded", "file", path, "sets", sum.Sets, "destinations", sum.Destinations,
-		"added", sum.Added, "removed", sum.Removed)
+	r.cfg.DispatcherList, r.cfg.DispatcherDB = src.DispatcherList, src.DispatcherDB
+	r.n.log.Info("dispatcher reloaded", "file", src.DispatcherList, "db", src.DispatcherDB.Scheme(),
+		"sets", sum.Sets, "destinations", sum.Destinations, "added", sum.Added, "removed", sum.Removed)
 	return sum, nil
+}
+
+// loadList reads the destination sets from the list file or, when the LB
+// is given a database, from its dispatcher table (Kamailio's, so a table
+// a Kamailio fleet already has serves as is). The database is read here
+// only, never on the message path.
+func loadList(ctx context.Context, c *config.LB) (*dispatcher.List, error) {
+	if c.DispatcherDB == "" {
+		return dispatcher.ParseFile(c.DispatcherList)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	db, err := OpenStore(ctx, string(c.DispatcherDB), store.Options{MaxConns: 1})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	src, ok := db.(interface {
+		DispatcherRows(context.Context) ([]store.DispatcherRow, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("dispatcher_db: the store cannot read a dispatcher table")
+	}
+	rows, err := src.DispatcherRows(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("dispatcher_db: %w", err)
+	}
+	out := make([]dispatcher.Row, len(rows))
+	for i, r := range rows {
+		out[i] = dispatcher.Row{ID: r.ID, SetID: r.SetID, Destination: r.Destination, Flags: r.Flags,
+			Priority: r.Priority, Attrs: r.Attrs, Description: r.Description}
+	}
+	return dispatcher.FromRows("dispatcher", out)
 }
 
 // register mounts the LB's API and metrics on the node's listener.
@@ -312,8 +351,8 @@ func (r *lbRole) apiSetState(w http.ResponseWriter, req *http.Request) {
 	mgmt.WriteJSON(w, http.StatusOK, map[string]string{"result": "ok"})
 }
 
-func (r *lbRole) apiReload(w http.ResponseWriter, _ *http.Request) {
-	sum, err := r.reloadList(r.cfg.DispatcherList)
+func (r *lbRole) apiReload(w http.ResponseWriter, req *http.Request) {
+	sum, err := r.reloadList(req.Context(), nil)
 	if err != nil {
 		mgmt.WriteError(w, http.StatusUnprocessableEntity, err)
 		return

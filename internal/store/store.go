@@ -105,3 +105,10 @@ type Stats struct {
 	// Available is false from an ErrUnavailable until the next success.
 	Available bool
 }
+
+// DispatcherRow is one row of Kamailio's dispatcher table (version 4),
+// which the LB may load its destination sets from.
+type DispatcherRow struct {
+	ID, SetID, Flags, Priority      int
+	Destination, Attrs, Description string
+}

@@ -31,6 +31,7 @@ type queries struct {
 	refresh, upsert, remove, expire                  string
 	subGet, subPut, subDelete, subAll, subDomain     string
 	nonceRaise, nonceInsert, nonceExpire             string
+	dispatcherAll                                    string
 
 	d *dialect
 }
@@ -62,11 +63,13 @@ func newQueries(d *dialect) queries {
 		nonceRaise:  `UPDATE sipfleet_nonce SET nc = ? WHERE id = ? AND nc < ?`,
 		nonceInsert: d.nonceInsert,
 		nonceExpire: `DELETE FROM sipfleet_nonce WHERE expires < ?`,
-		d:           d,
+		dispatcherAll: `SELECT id, setid, destination, flags, priority, COALESCE(attrs, ''), COALESCE(description, '')
+    FROM dispatcher ORDER BY id`,
+		d: d,
 	}
 	for _, p := range []*string{&q.bindings, &q.listAOR, &q.listAll, &q.natedAll, &q.natedShard, &q.refresh,
 		&q.upsert, &q.remove, &q.expire, &q.subGet, &q.subPut, &q.subDelete, &q.subAll, &q.subDomain,
-		&q.nonceRaise, &q.nonceInsert, &q.nonceExpire} {
+		&q.nonceRaise, &q.nonceInsert, &q.nonceExpire, &q.dispatcherAll} {
 		*p = d.rebind(*p)
 	}
 	return q

@@ -5,11 +5,14 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sipfleet/sipfleet/internal/testenv"
 
 	"github.com/sipfleet/sipfleet/internal/store"
 )
@@ -44,15 +47,15 @@ func TestOutage(t *testing.T) {
 			dsn := freshDSN(t, engine)
 			openStore(t, dsn, store.Options{}).Migrate(t.Context())
 			u, _ := url.Parse(dsn)
-			proxy := startProxy(t, u.Host)
-			u.Host = proxy.addr()
+			proxy := testenv.StartTCPProxy(t, netip.MustParseAddr("127.0.0.1"), u.Host)
+			u.Host = proxy.Addr()
 			var logs syncBuffer
 			const timeout = time.Second
 			s := openStore(t, u.String(), store.Options{ServerID: 1, MaxConns: 4, QueryTimeout: timeout,
 				Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			register(t, s, 0)
-			for i, mode := range []proxyMode{refuse, blackhole} {
-				proxy.set(mode)
+			for i, mode := range []testenv.ProxyMode{testenv.ProxyRefuse, testenv.ProxyBlackhole} {
+				proxy.Set(mode)
 				for _, op := range []string{"bindings", "update"} {
 					start := time.Now()
 					var err error
@@ -68,7 +71,7 @@ func TestOutage(t *testing.T) {
 				if s.Stats().Available {
 					t.Error("stats say available during the outage")
 				}
-				proxy.set(forward)
+				proxy.Set(testenv.ProxyForward)
 				register(t, s, i+1)
 				if !s.Stats().Available {
 					t.Error("stats say unavailable after recovery")

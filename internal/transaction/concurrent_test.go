@@ -48,6 +48,10 @@ func TestConcurrentUse(t *testing.T) {
 	}
 
 	stop := make(chan struct{})
+	// A request and its retransmission are sent under the read lock, so
+	// the racing clock cannot age the first past Timer J in between (it
+	// did on a loaded machine: 32 s of fake time in a few ms).
+	var clockMu sync.RWMutex
 	var clock sync.WaitGroup
 	clock.Go(func() {
 		for {
@@ -55,7 +59,9 @@ func TestConcurrentUse(t *testing.T) {
 			case <-stop:
 				return
 			default:
+				clockMu.Lock()
 				clk.Advance(10 * time.Millisecond)
+				clockMu.Unlock()
 				runtime.Gosched()
 			}
 		}
@@ -85,10 +91,12 @@ func TestConcurrentUse(t *testing.T) {
 						return
 					}
 					reliable := i%2 == 0
+					clockMu.RLock()
 					l.HandleRequest(&m, send, reliable)
 					if !reliable {
 						l.HandleRequest(&m, send, reliable) // a retransmission
 					}
+					clockMu.RUnlock()
 				}
 				if _, err := l.NewClientTx(cinv.stamp(n), send, i%3 == 0, tu); err != nil {
 					t.Error(err)

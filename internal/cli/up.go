@@ -20,7 +20,7 @@ func runUp(_ context.Context, a *App, args []string) int {
 	}
 	fmt.Fprintf(a.Stderr, "sipfleet up: the fleet cannot start yet; roles not yet built: %s\n",
 		strings.Join(pendingRoles(), ", "))
-	fmt.Fprintln(a.Stderr, "sipfleet up: the SIP core comes first; see Status in README.md")
+	fmt.Fprintln(a.Stderr, "sipfleet up: the lb and the registrar run on their own (sipfleet lb|registrar --config FILE, examples/); see Status in README.md")
 	return ExitUsage
 }
 

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -36,8 +37,8 @@ func New(cfg Config) (*Authenticator, error) {
 		return nil, fmt.Errorf("auth config: %w", err)
 	}
 	a := &Authenticator{
-		ttl:       int64(orDefault(cfg.NonceTTL, defaultTTL) / time.Second),
-		skew:      int64(orDefault(cfg.ClockSkew, defaultSkew) / time.Second),
+		ttl:       int64(cmp.Or(cfg.NonceTTL, defaultTTL) / time.Second),
+		skew:      int64(cmp.Or(cfg.ClockSkew, defaultSkew) / time.Second),
 		algs:      slices.Clone(cfg.Algorithms),
 		noQop:     cfg.AllowNoQop,
 		bindRealm: !cfg.UnboundNonces,
@@ -50,7 +51,7 @@ func New(cfg Config) (*Authenticator, error) {
 		a.algs = []Algorithm{SHA256, MD5}
 	}
 	if a.counter == nil {
-		a.counter = NewMemoryCounter(orDefault(cfg.MaxNonces, defaultMaxNonces))
+		a.counter = NewMemoryCounter(cmp.Or(cfg.MaxNonces, defaultMaxNonces))
 	}
 	if a.clock == nil {
 		a.clock = time.Now
@@ -75,12 +76,4 @@ func deriveOpaque(secret []byte) string {
 	d := hmac.New(sha256.New, secret)
 	d.Write([]byte("sipfleet digest opaque v1"))
 	return base64.RawURLEncoding.EncodeToString(d.Sum(nil)[:12])
-}
-
-func orDefault[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }

@@ -1,6 +1,7 @@
 package mgmt
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -69,17 +70,9 @@ func (c Config) withDefaults() Config {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	c.ReadinessTimeout = orDefault(c.ReadinessTimeout, 2*time.Second)
-	c.ReadHeaderTimeout = orDefault(c.ReadHeaderTimeout, 5*time.Second)
-	c.WriteTimeout = orDefault(c.WriteTimeout, 90*time.Second)
-	c.IdleTimeout = orDefault(c.IdleTimeout, 2*time.Minute)
+	c.ReadinessTimeout = cmp.Or(c.ReadinessTimeout, 2*time.Second)
+	c.ReadHeaderTimeout = cmp.Or(c.ReadHeaderTimeout, 5*time.Second)
+	c.WriteTimeout = cmp.Or(c.WriteTimeout, 90*time.Second)
+	c.IdleTimeout = cmp.Or(c.IdleTimeout, 2*time.Minute)
 	return c
-}
-
-func orDefault[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }

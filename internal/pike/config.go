@@ -1,6 +1,7 @@
 package pike
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -71,19 +72,11 @@ func (c Config) Validate() error {
 }
 
 func (c Config) withDefaults() Config {
-	c.Interval = orDefault(c.Interval, defaultInterval)
-	c.Threshold = orDefault(c.Threshold, defaultThreshold)
-	c.BanFor = orDefault(c.BanFor, defaultBanFor)
-	c.IPv4PrefixLen = orDefault(c.IPv4PrefixLen, 32)
-	c.IPv6PrefixLen = orDefault(c.IPv6PrefixLen, 64)
-	c.MaxTracked = orDefault(c.MaxTracked, defaultMaxTracked)
+	c.Interval = cmp.Or(c.Interval, defaultInterval)
+	c.Threshold = cmp.Or(c.Threshold, defaultThreshold)
+	c.BanFor = cmp.Or(c.BanFor, defaultBanFor)
+	c.IPv4PrefixLen = cmp.Or(c.IPv4PrefixLen, 32)
+	c.IPv6PrefixLen = cmp.Or(c.IPv6PrefixLen, 64)
+	c.MaxTracked = cmp.Or(c.MaxTracked, defaultMaxTracked)
 	return c
-}
-
-func orDefault[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"cmp"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -78,26 +79,18 @@ type ListenerConfig struct {
 }
 
 func (c Config) withDefaults() Config {
-	c.Logger = orDefault(c.Logger, slog.New(slog.DiscardHandler))
-	c.MaxConns = orDefault(c.MaxConns, 10000)
-	c.MaxHeaderBytes = orDefault(c.MaxHeaderBytes, 32<<10)
-	c.MaxBodyBytes = orDefault(c.MaxBodyBytes, 64<<10)
-	c.MaxDatagram = orDefault(c.MaxDatagram, 65535)
-	c.IdleTimeout = orDefault(c.IdleTimeout, 5*time.Minute)
-	c.HeaderTimeout = orDefault(c.HeaderTimeout, 5*time.Second)
-	c.BodyTimeout = orDefault(c.BodyTimeout, 10*time.Second)
-	c.DialTimeout = orDefault(c.DialTimeout, 5*time.Second)
-	c.HandshakeTimeout = orDefault(c.HandshakeTimeout, 5*time.Second)
-	c.WriteTimeout = orDefault(c.WriteTimeout, 5*time.Second)
+	c.Logger = cmp.Or(c.Logger, slog.New(slog.DiscardHandler))
+	c.MaxConns = cmp.Or(c.MaxConns, 10000)
+	c.MaxHeaderBytes = cmp.Or(c.MaxHeaderBytes, 32<<10)
+	c.MaxBodyBytes = cmp.Or(c.MaxBodyBytes, 64<<10)
+	c.MaxDatagram = cmp.Or(c.MaxDatagram, 65535)
+	c.IdleTimeout = cmp.Or(c.IdleTimeout, 5*time.Minute)
+	c.HeaderTimeout = cmp.Or(c.HeaderTimeout, 5*time.Second)
+	c.BodyTimeout = cmp.Or(c.BodyTimeout, 10*time.Second)
+	c.DialTimeout = cmp.Or(c.DialTimeout, 5*time.Second)
+	c.HandshakeTimeout = cmp.Or(c.HandshakeTimeout, 5*time.Second)
+	c.WriteTimeout = cmp.Or(c.WriteTimeout, 5*time.Second)
 	return c
-}
-
-func orDefault[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // Validate reports every problem, not only the first.

@@ -1,6 +1,7 @@
 package nat
 
 import (
+	"bytes"
 	"net/netip"
 
 	"github.com/sipfleet/sipfleet/internal/sip"
@@ -44,7 +45,7 @@ func detectVia(m *sip.Msg, src netip.AddrPort, which Test) Test {
 		return 0
 	}
 	var fired Test
-	host, isIP := hostAddr(v.Host)
+	host, isIP := HostIP(v.Host)
 	if which&ViaHost != 0 && (!isIP || host != src.Addr().Unmap()) {
 		fired |= ViaHost
 	}
@@ -63,20 +64,16 @@ func viaPort(v *sip.Via) uint16 {
 	if v.Port > 0 {
 		return uint16(v.Port)
 	}
-	if equalsTLS(v.Transport) {
+	if bytes.EqualFold(v.Transport, []byte("tls")) {
 		return 5061
 	}
 	return 5060
 }
 
-func equalsTLS(t []byte) bool {
-	return len(t) == 3 && t[0]|0x20 == 't' && t[1]|0x20 == 'l' && t[2]|0x20 == 's'
-}
-
 func contactIsPrivate(m *sip.Msg) bool {
 	private := false
 	_ = m.NameAddrs(sip.HdrContact, func(n sip.NameAddr) bool {
-		if a, ok := hostAddr(n.URI.Host); ok && IsPrivate(a) {
+		if a, ok := HostIP(n.URI.Host); ok && IsPrivate(a) {
 			private = true
 		}
 		return !private
@@ -84,9 +81,9 @@ func contactIsPrivate(m *sip.Msg) bool {
 	return private
 }
 
-// hostAddr parses a URI or Via host that is an IP literal (IPv6 in
-// brackets).
-func hostAddr(h []byte) (netip.Addr, bool) {
+// HostIP parses a URI or Via host that is an IP literal (IPv6 in
+// brackets), without allocating for IPv4; ok is false for a hostname.
+func HostIP(h []byte) (netip.Addr, bool) {
 	if len(h) > 1 && h[0] == '[' && h[len(h)-1] == ']' {
 		h = h[1 : len(h)-1]
 	}

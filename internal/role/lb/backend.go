@@ -1,6 +1,7 @@
 package lb
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"net/netip"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sipfleet/sipfleet/internal/dispatcher"
+	"github.com/sipfleet/sipfleet/internal/nat"
 	"github.com/sipfleet/sipfleet/internal/transport"
 )
 
@@ -80,7 +82,7 @@ func resolveDest(dst *dispatcher.Destination) (target, bool) {
 	if port == 0 {
 		port = defaultPort(proto)
 	}
-	if ip, ok := parseHostIP([]byte(dst.Host)); ok {
+	if ip, ok := nat.HostIP([]byte(dst.Host)); ok {
 		return target{netip.AddrPortFrom(ip, uint16(port)), proto}, true
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -128,7 +130,7 @@ func (b *backendSet) byName(host []byte, port int, proto transport.Proto) (targe
 		return target{}, false
 	}
 	for k, t := range s.dests {
-		if equalFold(host, k.host) && int(t.addr.Port()) == port && t.proto == proto {
+		if bytes.EqualFold(host, []byte(k.host)) && int(t.addr.Port()) == port && t.proto == proto {
 			return t, true
 		}
 	}

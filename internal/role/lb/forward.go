@@ -3,6 +3,7 @@ package lb
 import (
 	"net/netip"
 
+	"github.com/sipfleet/sipfleet/internal/nat"
 	"github.com/sipfleet/sipfleet/internal/sip"
 )
 
@@ -86,7 +87,7 @@ func setReceived(e *sip.Editor, m *sip.Msg, src netip.AddrPort) {
 	}
 	_, rport := v.RPort()
 	ip := src.Addr().Unmap()
-	if h, ok := parseHostIP(v.Host); ok && h == ip && !rport {
+	if h, ok := nat.HostIP(v.Host); ok && h == ip && !rport {
 		return
 	}
 	var buf [48]byte

@@ -1,6 +1,7 @@
 package lb
 
 import (
+	"bytes"
 	"net/netip"
 
 	"github.com/sipfleet/sipfleet/internal/nat"
@@ -64,7 +65,7 @@ func (lb *LB) uriTarget(u *sip.URI) (target, bool) {
 	if port == 0 {
 		port = defaultPort(proto)
 	}
-	if ip, ok := parseHostIP(u.Host); ok {
+	if ip, ok := nat.HostIP(u.Host); ok {
 		return target{netip.AddrPortFrom(ip, uint16(port)), proto}, true
 	}
 	return lb.backend.byName(u.Host, port, proto)
@@ -72,24 +73,12 @@ func (lb *LB) uriTarget(u *sip.URI) (target, bool) {
 
 func protoOf(tp []byte, secure bool) transport.Proto {
 	switch {
-	case secure || equalFold(tp, "tls"):
+	case secure || bytes.EqualFold(tp, []byte("tls")):
 		return transport.TLS
-	case equalFold(tp, "tcp"):
+	case bytes.EqualFold(tp, []byte("tcp")):
 		return transport.TCP
 	}
 	return transport.UDP
-}
-
-func equalFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range b {
-		if b[i]|0x20 != s[i]|0x20 {
-			return false
-		}
-	}
-	return true
 }
 
 // receivedTarget decodes a Path ;received= value.
@@ -114,7 +103,7 @@ func viaTarget(v *sip.Via) (target, bool) {
 	if len(host) == 0 {
 		host = v.Host
 	}
-	ip, ok := parseHostIP(host)
+	ip, ok := nat.HostIP(host)
 	if !ok {
 		return target{}, false
 	}

@@ -2,10 +2,10 @@ package lb
 
 import (
 	"net"
-	"net/netip"
 	"strconv"
 	"strings"
 
+	"github.com/sipfleet/sipfleet/internal/nat"
 	"github.com/sipfleet/sipfleet/internal/transport"
 )
 
@@ -80,7 +80,7 @@ func (s *sock) owns(host []byte, port int) bool {
 	if port != int(a.Port()) {
 		return false
 	}
-	ip, ok := parseHostIP(host)
+	ip, ok := nat.HostIP(host)
 	return ok && ip == a.Addr().Unmap()
 }
 
@@ -89,16 +89,4 @@ func defaultPort(p transport.Proto) int {
 		return 5061
 	}
 	return 5060
-}
-
-// parseHostIP reads a URI or Via host that is an IP literal.
-func parseHostIP(h []byte) (netip.Addr, bool) {
-	if len(h) > 1 && h[0] == '[' && h[len(h)-1] == ']' {
-		h = h[1 : len(h)-1]
-	}
-	a, err := netip.ParseAddr(string(h))
-	if err != nil {
-		return netip.Addr{}, false
-	}
-	return a.Unmap(), true
 }

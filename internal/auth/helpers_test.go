@@ -33,7 +33,6 @@ func newClock(t time.Time) *testClock {
 func (c *testClock) set(t time.Time)        { c.ns.Store(t.UnixNano()) }
 func (c *testClock) add(d time.Duration)    { c.ns.Add(int64(d)) }
 func (c *testClock) now() time.Time         { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *testClock) unix() int64            { return c.now().Unix() }
 func (c *testClock) config(cfg *Config)     { cfg.Clock = c.now }
 func zeroRand(cfg *Config)                  { cfg.Rand = zeroReader{} }
 func algs(a ...Algorithm) func(cfg *Config) { return func(cfg *Config) { cfg.Algorithms = a } }

@@ -270,13 +270,8 @@ func (r *lbRole) metrics() error {
 	if err := mgmt.RegisterTransport(roleRegisterer(r.n, "lb"), r.lb.Transport().Stats); err != nil {
 		return err
 	}
-	for name := range r.lb.Stats() {
-		name := name
-		err := mgmt.RegisterCounterFunc(reg, "sipfleet_lb_"+name+"_total", "LB "+name+".",
-			func() float64 { return float64(r.lb.Stats()[name]) })
-		if err != nil {
-			return err
-		}
+	if err := registerCounters(reg, "lb", r.lb.Stats); err != nil {
+		return err
 	}
 	if r.limiter != nil {
 		if err := mgmt.RegisterPike(reg, func() pike.Stats { return r.limiter.Stats(time.Now()) }); err != nil {

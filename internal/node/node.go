@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -153,4 +154,17 @@ func roleRegisterer(n *Node, role string) prometheus.Registerer {
 // only this package names the SQL implementation.
 func OpenStore(ctx context.Context, dsn string, opts store.Options) (store.Store, error) {
 	return sqlstore.Open(ctx, dsn, opts)
+}
+
+// registerCounters exports a role's named counters as
+// sipfleet_<role>_<name>_total, taking one snapshot per scrape.
+func registerCounters(reg prometheus.Registerer, role string, stats func() map[string]uint64) error {
+	var metrics []mgmt.Metric[map[string]uint64]
+	for name := range stats() {
+		metrics = append(metrics, mgmt.Metric[map[string]uint64]{
+			Name: "sipfleet_" + role + "_" + name + "_total", Help: role + " " + strings.ReplaceAll(name, "_", " ") + ".",
+			Kind: mgmt.Counter, Value: func(s *map[string]uint64) float64 { return float64((*s)[name]) },
+		})
+	}
+	return mgmt.RegisterSnapshot(reg, stats, metrics...)
 }

@@ -188,13 +188,5 @@ func (r *registrarRole) register() error {
 	if err := mgmt.RegisterTransport(roleRegisterer(r.n, "registrar"), r.reg.Transport().Stats); err != nil {
 		return err
 	}
-	for name := range r.reg.Stats() {
-		name := name
-		err := mgmt.RegisterCounterFunc(r.n.reg, "sipfleet_registrar_"+name+"_total", "Registrar "+name+".",
-			func() float64 { return float64(r.reg.Stats()[name]) })
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return registerCounters(r.n.reg, "registrar", r.reg.Stats)
 }

@@ -4,37 +4,29 @@ package sip
 // the hot loops of the parsers cost one load per byte.
 
 const (
-	cToken      uint8 = 1 << iota // token: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~"
-	cWS                           // SP / HTAB
-	cLWS                          // SP / HTAB / CR / LF (folded header values keep their CRLF)
-	cDigit                        // 0-9
-	cAlpha                        // a-z A-Z
-	cHex                          // 0-9 a-f A-F
-	cWord                         // word: token chars plus ( ) < > : \ " / [ ] ? { }
-	cUnreserved                   // alphanum / mark
+	cToken uint8 = 1 << iota // token: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~"
+	cWS                      // SP / HTAB
+	cLWS                     // SP / HTAB / CR / LF (folded header values keep their CRLF)
+	cDigit                   // 0-9
+	cAlpha                   // a-z A-Z
+	cHex                     // 0-9 a-f A-F
 )
 
 var charClass = func() (t [256]uint8) {
 	for c := 'a'; c <= 'z'; c++ {
-		t[c] |= cToken | cAlpha | cWord | cUnreserved
+		t[c] |= cToken | cAlpha
 	}
 	for c := 'A'; c <= 'Z'; c++ {
-		t[c] |= cToken | cAlpha | cWord | cUnreserved
+		t[c] |= cToken | cAlpha
 	}
 	for c := '0'; c <= '9'; c++ {
-		t[c] |= cToken | cDigit | cHex | cWord | cUnreserved
+		t[c] |= cToken | cDigit | cHex
 	}
 	for _, c := range "abcdefABCDEF" {
 		t[c] |= cHex
 	}
 	for _, c := range "-.!%*_+`'~" {
-		t[c] |= cToken | cWord
-	}
-	for _, c := range "()<>:\\\"/[]?{}" {
-		t[c] |= cWord
-	}
-	for _, c := range "-_.!~*'()" {
-		t[c] |= cUnreserved
+		t[c] |= cToken
 	}
 	t[' '] |= cWS | cLWS
 	t['\t'] |= cWS | cLWS
@@ -49,7 +41,6 @@ func isLWS(c byte) bool   { return charClass[c]&cLWS != 0 }
 func isDigit(c byte) bool { return charClass[c]&cDigit != 0 }
 func isAlpha(c byte) bool { return charClass[c]&cAlpha != 0 }
 func isHex(c byte) bool   { return charClass[c]&cHex != 0 }
-func isWord(c byte) bool  { return charClass[c]&cWord != 0 }
 
 // isTokenBytes reports whether b is a non-empty token.
 func isTokenBytes(b []byte) bool {

@@ -55,8 +55,3 @@ func (g *msgGen) stamp(n uint64) []byte {
 	}
 	return g.buf
 }
-
-// clone returns an independent generator (its own buffer).
-func (g *msgGen) clone() *msgGen {
-	return &msgGen{buf: append([]byte(nil), g.buf...), at: g.at}
-}

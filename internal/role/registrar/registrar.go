@@ -173,12 +173,11 @@ func (r *Registrar) replyStateless(p *transport.Packet, m *sip.Msg, code int, re
 	if m.Method() == sip.ACK {
 		return
 	}
-	b := sip.AppendResponse(nil, m, code, reason, []byte(toTag(m)))
+	b := sip.AppendResponseHead(nil, m, code, reason, []byte(toTag(m)))
 	if code == 405 {
-		b = sip.AppendResponseHead(nil, m, code, reason, []byte(toTag(m)))
-		b = sip.AppendBody(sip.AppendHeader(b, "Allow", []byte("REGISTER, OPTIONS")), nil)
+		b = sip.AppendHeader(b, "Allow", []byte("REGISTER, OPTIONS"))
 	}
-	_ = r.tr.Reply(p, b)
+	_ = r.tr.Reply(p, sip.AppendBody(b, nil))
 }
 
 // serveTx queues a new REGISTER for a worker; a full queue means the

@@ -23,10 +23,12 @@ type backendSet struct {
 type backendSnap struct {
 	addrs map[netip.AddrPort]bool
 	// dests is keyed by what names a destination's address, not by the
-	// Destination: a request selected before a reload fails over among the
-	// old list's destinations, which must still resolve.
-	dests map[destKey]target
-	nets  []netip.Prefix
+	// Destination; prev is the list before the last reload, since a request
+	// selected before it fails over among that list's destinations, which
+	// must still resolve (one generation is enough: a failover lasts
+	// seconds, reloads are operator actions).
+	dests, prev map[destKey]target
+	nets        []netip.Prefix
 }
 
 type destKey struct {
@@ -53,11 +55,7 @@ func (b *backendSet) refresh(d *dispatcher.Dispatcher, nets []netip.Prefix) {
 		nets:  nets,
 	}
 	if old := b.cur.Load(); old != nil {
-		// Keep the previous list's destinations resolvable for requests
-		// still failing over among them.
-		for k, t := range old.dests {
-			s.dests[k] = t
-		}
+		s.prev = old.dests
 	}
 	for _, dst := range d.Destinations() {
 		t, ok := resolveDest(dst)
@@ -117,6 +115,9 @@ func (b *backendSet) isBackend(a netip.AddrPort) bool {
 func (b *backendSet) target(dst *dispatcher.Destination) (target, bool) {
 	if s := b.cur.Load(); s != nil {
 		if t, ok := s.dests[keyOf(dst)]; ok {
+			return t, true
+		}
+		if t, ok := s.prev[keyOf(dst)]; ok {
 			return t, true
 		}
 	}

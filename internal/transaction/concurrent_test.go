@@ -48,9 +48,10 @@ func TestConcurrentUse(t *testing.T) {
 	}
 
 	stop := make(chan struct{})
-	// A request and its retransmission are sent under the read lock, so
-	// the racing clock cannot age the first past Timer J in between (it
-	// did on a loaded machine: 32 s of fake time in a few ms).
+	// Each iteration (a request and its retransmission, a client request
+	// and its response) runs under the read lock, so the racing clock
+	// cannot age a transaction past Timer J or B in between (it did on a
+	// loaded machine: 32 s of fake time in a few ms).
 	var clockMu sync.RWMutex
 	var clock sync.WaitGroup
 	clock.Go(func() {
@@ -83,29 +84,36 @@ func TestConcurrentUse(t *testing.T) {
 			cinv := newMsgGen(t, "client-invite.sip", "z9hG4bK2d4790.1")
 			c486 := newMsgGen(t, "client-486.sip", "z9hG4bK2d4790.1")
 			var m sip.Msg
-			for i := range perWorker {
+			// step runs iteration i under the clock's read lock; false stops.
+			step := func(i int) bool {
+				clockMu.RLock()
+				defer clockMu.RUnlock()
 				n := uint64(w*perWorker + i)
 				for _, g := range []*msgGen{inv, reg} {
 					if err := m.Parse(g.stamp(n)); err != nil {
 						t.Error(err)
-						return
+						return false
 					}
 					reliable := i%2 == 0
-					clockMu.RLock()
 					l.HandleRequest(&m, send, reliable)
 					if !reliable {
 						l.HandleRequest(&m, send, reliable) // a retransmission
 					}
-					clockMu.RUnlock()
 				}
 				if _, err := l.NewClientTx(cinv.stamp(n), send, i%3 == 0, tu); err != nil {
 					t.Error(err)
-					return
+					return false
 				}
 				if i%4 != 0 { // the rest time out (Timer B)
 					_ = m.Parse(c486.stamp(n))
 					l.HandleResponse(&m)
 					l.HandleResponse(&m)
+				}
+				return true
+			}
+			for i := range perWorker {
+				if !step(i) {
+					return
 				}
 			}
 		})

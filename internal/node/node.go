@@ -55,8 +55,14 @@ func New(cfg *config.Config, opt Options) (*Node, error) {
 	if cfg.Registrar != nil {
 		names = append(names, "registrar")
 	}
+	if cfg.Proxy != nil {
+		names = append(names, "proxy")
+	}
+	if cfg.NATPing != nil {
+		names = append(names, "natping")
+	}
 	if len(names) == 0 {
-		return nil, errors.New("the config runs no role this build can run (lb, registrar)")
+		return nil, errors.New("the config runs no role (lb, registrar, proxy, natping)")
 	}
 	host, _ := os.Hostname()
 	admin, err := mgmt.New(mgmt.Config{
@@ -84,6 +90,20 @@ func New(cfg *config.Config, opt Options) (*Node, error) {
 		r, err := newRegistrarRole(context.Background(), cfg, n)
 		if err != nil {
 			return nil, fmt.Errorf("registrar: %w", err)
+		}
+		n.roles = append(n.roles, r)
+	}
+	if cfg.Proxy != nil {
+		r, err := newProxyRole(context.Background(), cfg, n)
+		if err != nil {
+			return nil, fmt.Errorf("proxy: %w", err)
+		}
+		n.roles = append(n.roles, r)
+	}
+	if cfg.NATPing != nil {
+		r, err := newNATPingRole(context.Background(), cfg, n)
+		if err != nil {
+			return nil, fmt.Errorf("natping: %w", err)
 		}
 		n.roles = append(n.roles, r)
 	}

@@ -27,7 +27,7 @@ func TestBinary(t *testing.T) {
 		{[]string{"version"}, 0, "sipfleet v0.0.0-test go1."},
 		{[]string{"up"}, 2, "roles not yet built"},
 		{[]string{"lb"}, 2, "sipfleet lb: --config is required"},
-		{[]string{"proxy"}, 2, "sipfleet proxy: not yet implemented"},
+		{[]string{"proxy"}, 2, "sipfleet proxy: --config is required"},
 		{[]string{"nosuch"}, 2, `unknown command "nosuch"`},
 		{[]string{"validate", "--config", "missing.yaml"}, 1, "no such file"},
 	}

@@ -27,7 +27,7 @@ func commands() []command {
 		stubCommand("run", "run every role in a config file", false),
 		roleCommand("lb", "run the edge load balancer", true),
 		roleCommand("registrar", "run a registrar node", true),
-		stubCommand("proxy", "run a proxy node", true),
+		roleCommand("proxy", "run a proxy node", true),
 		stubCommand("natping", "run the NAT keepalive sender", true),
 		validateCommand(),
 		dbCommand(),

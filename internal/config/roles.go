@@ -1,6 +1,12 @@
 package config
 
-import "time"
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strings"
+	"time"
+)
 
 // The role sections below hold only the settings their roles are known to
 // need; each role's issue adds the rest, and the loader needs no change for
@@ -134,8 +140,122 @@ type Registrar struct {
 
 // Proxy configures a proxy node of the federation.
 type Proxy struct {
-	DB     DSN    `yaml:"db" validate:"required"`
-	Domain string `yaml:"domain" default:"localhost"`
+	DB DSN `yaml:"db" validate:"required"`
+	// Domain and Domains are the SIP domains whose users the proxy routes
+	// by the location table (and the digest realm); as the registrar's.
+	Domain    string   `yaml:"domain" default:"localhost"`
+	Domains   []string `yaml:"domains"`
+	UseDomain bool     `yaml:"use_domain" default:"true"`
+	// Auth challenges requests from local users (407) against the
+	// subscriber table; Secret and AuthAlgorithms as the registrar's, and
+	// the same on every node.
+	Auth           bool     `yaml:"auth" default:"true"`
+	AuthAlgorithms []string `yaml:"auth_algorithms"`
+	Secret         string   `yaml:"secret"`
+	// Edges are the LBs' private addresses ("ip", "ip:port" or a CIDR):
+	// a request from one of them was relayed from the public side, and
+	// its origin is the Via below the LB's. The first one that has a port
+	// is also where requests for foreign domains leave through.
+	Edges []string `yaml:"edges"`
+	// Trusted are peers and gateways ("ip" or CIDR) whose requests are
+	// not challenged.
+	Trusted []string `yaml:"trusted"`
+	// TimerC bounds an INVITE branch after its first provisional (RFC
+	// 3261 §16.6 step 11): at expiry the branch is cancelled.
+	TimerC time.Duration `yaml:"timer_c" default:"180s" validate:"min=1s,max=1h"`
+	// Workers bounds the requests in the database at once; QueryTimeout
+	// bounds one lookup.
+	Workers      int           `yaml:"workers" default:"64" validate:"min=1,max=4096"`
+	QueryTimeout time.Duration `yaml:"query_timeout" default:"3s" validate:"min=10ms,max=1m"`
+	PSTN         PSTN          `yaml:"pstn"`
+	DNS          DNS           `yaml:"dns"`
+}
+
+// validate checks the address lists.
+func (p *Proxy) validate() []problem {
+	var ps []problem
+	for i, e := range p.Edges {
+		if _, err := ParsePrefixOrAddr(e); err != nil {
+			ps = append(ps, problem{key: fmt.Sprintf("edges[%d]", i), msg: err.Error()})
+		}
+	}
+	for i, e := range p.Trusted {
+		if _, err := ParsePrefixOrAddr(e); err != nil {
+			ps = append(ps, problem{key: fmt.Sprintf("trusted[%d]", i), msg: err.Error()})
+		}
+	}
+	return ps
+}
+
+// PSTN is how a proxy reaches telephone numbers: through gateways found
+// by DNS (RFC 3263) under Domain, or from a static list.
+type PSTN struct {
+	// Pattern says which Request-URI users are telephone numbers (a Go
+	// regular expression, matched after the visual separators - . ( )
+	// are removed).
+	Pattern string `yaml:"pattern" default:"^\\+?[0-9]{7,15}$"`
+	// E.164 normalisation: a number starting with InternationalPrefix
+	// becomes +rest, with NationalPrefix +CountryCode rest; other numbers
+	// are kept. Plus: false drops the "+" in what is sent.
+	CountryCode         string `yaml:"country_code"`
+	NationalPrefix      string `yaml:"national_prefix" default:"0"`
+	InternationalPrefix string `yaml:"international_prefix" default:"00"`
+	Plus                bool   `yaml:"plus" default:"true"`
+	// Domain is the gateways' domain, resolved by NAPTR, SRV and A/AAAA;
+	// Gateways a static list of SIP URIs tried in order. One of the two
+	// turns PSTN routing on.
+	Domain   string   `yaml:"domain"`
+	Gateways []string `yaml:"gateways"`
+	// FailoverCodes are the answers after which the next gateway is
+	// tried (a timeout always is); Avoid is how long a gateway that failed
+	// is skipped.
+	FailoverCodes []int         `yaml:"failover_codes"`
+	Avoid         time.Duration `yaml:"avoid" default:"30s" validate:"min=0s,max=24h"`
+}
+
+// validate checks the pattern, and that Domain and Gateways are not both
+// given.
+func (p *PSTN) validate() []problem {
+	var ps []problem
+	if _, err := regexp.Compile(p.Pattern); err != nil {
+		ps = append(ps, problem{key: "pattern", msg: "not a regular expression: " + err.Error()})
+	}
+	if p.Domain != "" && len(p.Gateways) > 0 {
+		ps = append(ps, problem{key: "gateways", msg: "give domain or gateways, not both"})
+	}
+	for i, c := range p.FailoverCodes {
+		if c < 300 || c > 699 {
+			ps = append(ps, problem{key: fmt.Sprintf("failover_codes[%d]", i), msg: "must be a final status code, 300 to 699"})
+		}
+	}
+	return ps
+}
+
+// DNS is the resolver a proxy uses for gateways and foreign domains.
+type DNS struct {
+	// Nameservers ("ip:port"); empty means those of /etc/resolv.conf.
+	Nameservers []HostPort    `yaml:"nameservers"`
+	Timeout     time.Duration `yaml:"timeout" default:"2s" validate:"min=10ms,max=1m"`
+}
+
+// ParsePrefixOrAddr reads "ip", "ip:port" or a CIDR as a prefix (a single
+// address for the first two).
+func ParsePrefixOrAddr(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return p, fmt.Errorf("%q is not an address or CIDR", s)
+		}
+		return p.Masked(), nil
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return netip.PrefixFrom(ap.Addr(), ap.Addr().BitLen()), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not an address or CIDR", s)
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 // NATPing configures the NAT keepalive sender.

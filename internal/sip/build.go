@@ -1,6 +1,10 @@
 package sip
 
-import "strconv"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+)
 
 // Builders write messages straight into a caller's buffer (append style),
 // so a server answering at line rate allocates nothing. Headers copied from
@@ -170,4 +174,12 @@ func appendField(dst []byte, name, value string) []byte {
 	dst = append(dst, ": "...)
 	dst = append(dst, value...)
 	return append(dst, "\r\n"...)
+}
+
+// StatelessToTag derives a To tag for a response sent without a
+// transaction, from the Call-ID: a retransmitted request gets the same tag
+// again, as §8.2.6.2 wants of a stateless answer.
+func StatelessToTag(m *Msg) []byte {
+	sum := sha256.Sum256(m.CallID())
+	return hex.AppendEncode(nil, sum[:6])
 }

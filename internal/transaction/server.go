@@ -48,6 +48,13 @@ type ServerTx struct {
 // a request without a usable top Via, which the caller answers or drops
 // statelessly.
 func (l *Layer) HandleRequest(m *sip.Msg, send SendFunc, reliable bool) bool {
+	return l.HandleRequestValue(m, send, reliable, nil)
+}
+
+// HandleRequestValue is HandleRequest with value attached to a new
+// transaction before the Handler sees it (as SetValue would): what the TU
+// needs to know of the request's arrival, such as its source address.
+func (l *Layer) HandleRequestValue(m *sip.Msg, send SendFunc, reliable bool, value any) bool {
 	if l.closed.Load() || !m.IsRequest() {
 		return false
 	}
@@ -65,6 +72,7 @@ func (l *Layer) HandleRequest(m *sip.Msg, send SendFunc, reliable bool) bool {
 		return false
 	}
 	tx := l.newServerTx(sh, m, &v, key, send, reliable)
+	tx.value = value
 	sh.mu.Lock()
 	if _, dup := sh.server[tx.key]; dup {
 		// A retransmission or a colliding RFC 2543 request raced us in.

@@ -2,8 +2,6 @@ package registrar
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 
 	"github.com/sipfleet/sipfleet/internal/auth"
@@ -92,10 +90,4 @@ func (r *Registrar) dbResult(err error) bool {
 		r.log.Warn("location database error", "err", err)
 	}
 	return true
-}
-
-// toTag derives a stable To tag for stateless answers.
-func toTag(m *sip.Msg) string {
-	sum := sha256.Sum256(m.CallID())
-	return hex.EncodeToString(sum[:6])
 }

@@ -173,7 +173,7 @@ func (r *Registrar) replyStateless(p *transport.Packet, m *sip.Msg, code int, re
 	if m.Method() == sip.ACK {
 		return
 	}
-	b := sip.AppendResponseHead(nil, m, code, reason, []byte(toTag(m)))
+	b := sip.AppendResponseHead(nil, m, code, reason, sip.StatelessToTag(m))
 	if code == 405 {
 		b = sip.AppendHeader(b, "Allow", []byte("REGISTER, OPTIONS"))
 	}

@@ -1,0 +1,275 @@
+package proxy
+
+import (
+	"net/netip"
+	"sync"
+
+	"github.com/sipfleet/sipfleet/internal/sip"
+	"github.com/sipfleet/sipfleet/internal/transaction"
+	"github.com/sipfleet/sipfleet/internal/transport"
+)
+
+// call is the response context of one server transaction (RFC 3261
+// §16.7): the branches forwarded for the request and the best answer so
+// far. Its methods that change it hold mu; they call into the transaction
+// layer only in ways that never call back into the call on the same
+// goroutine (responding, cancelling), and start client transactions with
+// mu released.
+type call struct {
+	p      *Proxy
+	tx     *transaction.ServerTx
+	req    *sip.Msg       // the transaction's copy of the request
+	src    netip.AddrPort // where the request came from
+	invite bool
+	hash   [8]byte // loop-detection hash of the request (§16.6 step 8)
+
+	mu        sync.Mutex
+	pop       int      // own Route entries at the top of the request
+	strict    bool     // the previous hop was a strict router (§16.4)
+	rr        bool     // Record-Route the forwarded request
+	groups    []group  // serial groups still to try
+	pending   int      // branches without a final answer
+	routing   bool     // the worker has not started branches yet
+	final     bool     // a final response went upstream
+	cancelled bool     // CANCEL received, or a 2xx/6xx ended the search
+	best      []byte   // the best final so far, ready to send upstream (our Via removed)
+	bestCode  int      // its code, or a code of our own making with best nil
+	auth      [][]byte // challenge headers of every 401/407 (§16.7 step 7)
+	branches  []*branch
+	failover  func(code int) bool // whether a code moves on to the next group
+	consumed  bool                // the Proxy-Authorization was ours: removed
+	starting  bool                // a goroutine is starting branches
+}
+
+// group is a set of targets tried in parallel.
+type group []target
+
+// target is where one branch goes.
+type target struct {
+	ruri    []byte // the branch's Request-URI; nil keeps the request's
+	route   []byte // Route header value to put on top (a binding's Path), or nil
+	dst     netip.AddrPort
+	proto   transport.Proto
+	gateway bool // a PSTN gateway or foreign target: avoided after a failure
+}
+
+func newCall(p *Proxy, tx *transaction.ServerTx, req *sip.Msg, src netip.AddrPort) *call {
+	c := &call{p: p, tx: tx, req: req, src: src, invite: req.Method() == sip.INVITE, routing: true}
+	c.hash = loopHash(req)
+	return c
+}
+
+// respond answers the request with a response of the proxy's own making
+// and ends the call. extra headers are added.
+func (c *call) respond(code int, reason string, extra []sip.Field) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.respondLocked(code, reason, extra)
+}
+
+func (c *call) respondLocked(code int, reason string, extra []sip.Field) {
+	if c.final {
+		return
+	}
+	c.routing = false
+	if code >= 200 {
+		c.final = true
+		c.p.outcome(code)
+	}
+	if len(extra) == 0 {
+		_ = c.tx.Respond(code, reason)
+		return
+	}
+	if reason == "" {
+		reason = sip.ReasonPhrase(code)
+	}
+	b := sip.AppendResponseHead(nil, c.req, code, reason, c.tx.ToTag())
+	for _, f := range extra {
+		b = sip.AppendHeader(b, f.Name, []byte(f.Value))
+	}
+	_ = c.tx.RespondBytes(sip.AppendBody(b, nil))
+}
+
+// respondBytes sends a complete response of the proxy's own making (a
+// challenge) and ends the call.
+func (c *call) respondBytes(b []byte, code int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.final {
+		return
+	}
+	c.routing, c.final = false, true
+	c.p.outcome(code)
+	_ = c.tx.RespondBytes(b)
+}
+
+// start begins forwarding: the first group now, the others in turn as
+// each fails (serial forking, §16.6 and RFC 3261 §16.7 step 10's "next
+// branch"). failover decides which finals move on (nil: all but 6xx).
+func (c *call) start(groups []group, failover func(code int) bool) {
+	c.mu.Lock()
+	c.routing = false
+	c.groups, c.failover = groups, failover
+	if c.cancelled {
+		c.groups = nil
+		c.finishLocked()
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	c.next()
+}
+
+// next starts the next group, or sends the best answer when there is none.
+// It is called without mu. One goroutine at a time starts branches; a
+// branch that fails meanwhile leaves the next step to it.
+func (c *call) next() {
+	c.mu.Lock()
+	if c.starting {
+		c.mu.Unlock()
+		return
+	}
+	for {
+		if c.final || c.pending > 0 {
+			break
+		}
+		if c.cancelled || len(c.groups) == 0 {
+			c.finishLocked()
+			break
+		}
+		g := c.groups[0]
+		c.groups = c.groups[1:]
+		bs := make([]*branch, len(g))
+		for i, t := range g {
+			bs[i] = &branch{c: c, t: t}
+		}
+		c.branches = append(c.branches, bs...)
+		c.pending += len(bs)
+		c.starting = true
+		c.mu.Unlock()
+		for _, b := range bs {
+			c.p.startBranch(c, b)
+		}
+		c.mu.Lock()
+		c.starting = false
+	}
+	c.mu.Unlock()
+}
+
+// finishLocked sends the best final when every branch is done (§16.7
+// step 6): 487 once cancelled, 408 when no branch answered, and 500 in
+// place of a 503, which would tell the caller this proxy is overloaded.
+func (c *call) finishLocked() {
+	if c.final || c.pending > 0 || c.routing {
+		return
+	}
+	c.final = true
+	code := c.bestCode
+	switch {
+	case c.cancelled && (code < 600 || code == 0):
+		code = 487
+		c.best = nil
+	case code == 0:
+		code = 408
+	case code == 503:
+		code, c.best = 500, nil
+	}
+	c.p.outcome(code)
+	if c.best == nil {
+		_ = c.tx.Respond(code, "")
+		return
+	}
+	b := c.best
+	if (code == 401 || code == 407) && len(c.auth) > 1 {
+		b = c.p.withChallenges(b, c.auth)
+	}
+	_ = c.tx.RespondBytes(b)
+}
+
+// consider records a final response (or a failure of our own, with b nil)
+// if it beats the best so far: 6xx over everything, then the lowest
+// class; within 4xx a challenge, whose headers are gathered from all.
+func (c *call) consider(code int, b []byte, resp *sip.Msg) {
+	if code == 401 || code == 407 {
+		id := sip.HdrWWWAuthenticate
+		if code == 407 {
+			id = sip.HdrProxyAuthenticate
+		}
+		resp.Values(id, func(v []byte) bool {
+			c.auth = append(c.auth, append([]byte(nil), v...))
+			return true
+		})
+	}
+	if code == 430 {
+		code = 480 // RFC 5626 §5.3: a failed flow is as good as no binding
+		b = nil
+	}
+	if better(code, c.bestCode) {
+		c.bestCode = code
+		c.best = nil
+		if b != nil {
+			c.best = append([]byte(nil), b...)
+		}
+	}
+}
+
+// better ranks final responses per §16.7 step 6.
+func better(code, best int) bool {
+	switch {
+	case best == 0:
+		return true
+	case best >= 600:
+		return false
+	case code >= 600:
+		return true
+	case code/100 != best/100:
+		return code/100 < best/100
+	}
+	// Same class: a challenge beats other 4xx, so the caller can retry.
+	return (code == 401 || code == 407) && best != 401 && best != 407
+}
+
+// cancelAll stops the search: every pending branch is cancelled, and no
+// further group is started (§16.10, and §16.7 step 10 after a 2xx or 6xx).
+// A branch that has heard nothing yet counts as done: its CANCEL waits for
+// a provisional in the transaction, and the caller need not wait for it.
+func (c *call) cancelAllLocked() {
+	c.cancelled = true
+	c.groups = nil
+	for _, b := range c.branches {
+		if b.done {
+			continue
+		}
+		if b.tx != nil {
+			_ = b.tx.Cancel(nil)
+		} else {
+			b.cancelLater = true
+		}
+		if !b.heard {
+			b.finishLocked()
+		}
+	}
+}
+
+// cancelled handles a CANCEL (§16.10): answered 200 by its own
+// transaction, then the INVITE's branches are cancelled; their 487s
+// become the INVITE's answer.
+func (p *Proxy) cancel(tx *transaction.ServerTx, req *sip.Msg) {
+	st := p.txl.CancelTarget(req)
+	if st == nil {
+		_ = tx.Respond(481, "")
+		return
+	}
+	_ = tx.Respond(200, "")
+	c, _ := st.Value().(*call)
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.final {
+		return
+	}
+	c.cancelAllLocked()
+	c.finishLocked()
+}

@@ -1,0 +1,122 @@
+package proxy
+
+import (
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/sipfleet/sipfleet/internal/nat"
+	"github.com/sipfleet/sipfleet/internal/sip"
+	"github.com/sipfleet/sipfleet/internal/transport"
+)
+
+// sock is a listener with the bytes the proxy writes for it computed once.
+type sock struct {
+	l    *transport.Listener
+	host string // advertised host, IPv6 bracketed
+	port int
+	via  []byte // "SIP/2.0/UDP host:port;branch="
+	rr   []byte // "<sip:host:port;lr>" with ;transport= for streams
+}
+
+func newSock(l *transport.Listener) (*sock, error) {
+	host, portStr, err := net.SplitHostPort(l.Advertised())
+	if err != nil {
+		return nil, err
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return nil, err
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	hp := host + ":" + portStr
+	tp := ""
+	if l.Proto() != transport.UDP {
+		tp = ";transport=" + strings.ToLower(l.Proto().String())
+	}
+	return &sock{
+		l: l, host: host, port: port,
+		via: []byte("SIP/2.0/" + l.Proto().String() + " " + hp + ";branch="),
+		rr:  []byte("<sip:" + hp + tp + ";lr>"),
+	}, nil
+}
+
+// owns reports whether host:port (port 0 when absent) names this socket,
+// by its advertised or its bound address.
+func (s *sock) owns(host []byte, port int) bool {
+	if port == 0 {
+		port = defaultPort(s.l.Proto())
+	}
+	if port == s.port && strings.EqualFold(string(host), s.host) {
+		return true
+	}
+	a := s.l.Addr()
+	if port != int(a.Port()) {
+		return false
+	}
+	ip, ok := nat.HostIP(host)
+	return ok && ip == a.Addr().Unmap()
+}
+
+func defaultPort(p transport.Proto) int {
+	if p == transport.TLS {
+		return 5061
+	}
+	return 5060
+}
+
+// ownsURI reports whether a SIP URI names one of the proxy's sockets.
+func (p *Proxy) ownsURI(u *sip.URI) bool {
+	if !u.IsSIP() {
+		return false
+	}
+	for _, s := range p.socks {
+		if s.owns(u.Host, u.Port) {
+			return true
+		}
+	}
+	return false
+}
+
+// ownsVia reports whether a Via's sent-by is one of the proxy's sockets.
+func (p *Proxy) ownsVia(v *sip.Via) bool {
+	for _, s := range p.socks {
+		if s.owns(v.Host, v.Port) {
+			return true
+		}
+	}
+	return false
+}
+
+// sockFor picks the socket to send to dst over proto: one of that
+// transport and address family if there is one.
+func (p *Proxy) sockFor(dst netip.AddrPort, proto transport.Proto) *sock {
+	var any *sock
+	for _, s := range p.socks {
+		if s.l.Proto() != proto {
+			continue
+		}
+		if s.l.Addr().Addr().Is4() == dst.Addr().Unmap().Is4() {
+			return s
+		}
+		if any == nil {
+			any = s
+		}
+	}
+	return any
+}
+
+// protoOf reads a URI's transport (RFC 3263 §4.1, for a URI that names
+// one).
+func protoOf(tp []byte, secure bool) transport.Proto {
+	switch {
+	case secure || strings.EqualFold(string(tp), "tls"):
+		return transport.TLS
+	case strings.EqualFold(string(tp), "tcp"):
+		return transport.TCP
+	}
+	return transport.UDP
+}

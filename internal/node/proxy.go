@@ -121,7 +121,7 @@ func (r *proxyRole) register() error {
 	if err := registerCounters(r.n.reg, "proxy", r.px.Stats); err != nil {
 		return err
 	}
-	if err := registerCounters(r.n.reg, "proxy_dns", r.dns.Stats); err != nil {
+	if err := registerCounters(r.n.reg, "dns", r.dns.Stats); err != nil {
 		return err
 	}
 	return mgmt.RegisterTransactions(reg, r.px.Transactions)

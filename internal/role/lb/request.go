@@ -44,7 +44,13 @@ func (lb *LB) request(w *work, p *transport.Packet, in *sock, perr error) {
 	}
 	switch m.Method() {
 	case sip.CANCEL:
-		lb.cancel(w, p)
+		if !lb.cancel(w, p) {
+			// A stateless proxy forwards a CANCEL as it forwarded the
+			// INVITE (§16.11): along the same Route set, and with the
+			// same branch, since the branch is derived from the same
+			// top Via, Call-ID and CSeq number.
+			lb.route(w, p, in, &rt, false)
+		}
 		return
 	case sip.ACK, sip.INVITE, sip.REGISTER, sip.OPTIONS, sip.SUBSCRIBE, sip.MESSAGE, sip.REFER, sip.PUBLISH, sip.NOTIFY, sip.INFO, sip.UPDATE, sip.PRACK, sip.BYE, sip.MethodOther:
 		if lb.retransmission(w, p) {

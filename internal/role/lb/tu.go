@@ -147,8 +147,9 @@ func (lb *LB) retransmission(w *work, p *transport.Packet) bool {
 
 // cancel handles a CANCEL from the caller (RFC 3261 §16.10): answered 200
 // at once, and the flight's INVITE is cancelled downstream by its
-// transaction, whose CANCEL matches it exactly.
-func (lb *LB) cancel(w *work, p *transport.Packet) {
+// transaction, whose CANCEL matches it exactly. It reports false when no
+// flight matches: the INVITE was routed statelessly, and so is the CANCEL.
+func (lb *LB) cancel(w *work, p *transport.Packet) bool {
 	m := &w.m
 	key, ok := lb.requestKey(m)
 	var f *flight
@@ -156,17 +157,17 @@ func (lb *LB) cancel(w *work, p *transport.Packet) {
 		f = lb.flights.get(key)
 	}
 	if f == nil {
-		lb.reply(w, p, 481, "Call/Transaction Does Not Exist")
-		return
+		return false
 	}
 	lb.reply(w, p, 200, "OK")
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.method != sip.INVITE || f.cancelled || f.tx == nil {
-		return
+		return true
 	}
 	f.cancelled = true
 	_ = f.tx.Cancel(transaction.ClientFuncs{})
+	return true
 }
 
 var _ transaction.ClientTU = (*flight)(nil)

@@ -118,10 +118,10 @@ type Resolver struct {
 // New checks cfg and makes a Resolver of it.
 func New(cfg Config) (*Resolver, error) {
 	r := &Resolver{
-		timeout:  cmpOr(cfg.Timeout, defaultTimeout),
+		timeout:  durationOr(cfg.Timeout, defaultTimeout),
 		minTTL:   cfg.MinTTL,
-		maxTTL:   cmpOr(cfg.MaxTTL, defaultMaxTTL),
-		negTTL:   cmpOr(cfg.NegativeTTL, defaultNegativeTTL),
+		maxTTL:   durationOr(cfg.MaxTTL, defaultMaxTTL),
+		negTTL:   durationOr(cfg.NegativeTTL, defaultNegativeTTL),
 		log:      cfg.Logger,
 		rand:     cfg.Rand,
 		now:      cfg.Now,
@@ -188,7 +188,7 @@ func New(cfg Config) (*Resolver, error) {
 	return r, nil
 }
 
-func cmpOr(d, def time.Duration) time.Duration {
+func durationOr(d, def time.Duration) time.Duration {
 	if d == 0 {
 		return def
 	}
@@ -311,9 +311,19 @@ func srvName(transport, name string) string {
 	}
 }
 
+// validName reports whether fqdn, lower-case and fully qualified, is a
+// host name: letters, digits, hyphens (and underscores, which SRV owner
+// names have) in labels of 1 to 63 bytes.
 func validName(fqdn string) bool {
-	_, ok := dns.IsDomainName(fqdn)
-	return ok && len(fqdn) > 1 && !strings.Contains(fqdn, " ")
+	if _, ok := dns.IsDomainName(fqdn); !ok || len(fqdn) < 2 || strings.Contains(fqdn, "..") || fqdn[0] == '.' {
+		return false
+	}
+	for _, c := range []byte(fqdn) {
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // walk is the state of one Resolve: the targets found so far, in order.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sipfleet/sipfleet/internal/auth"
+	"github.com/sipfleet/sipfleet/internal/resolver/dnstest"
 	"github.com/sipfleet/sipfleet/internal/sip"
 	"github.com/sipfleet/sipfleet/internal/testenv"
 )
@@ -31,9 +32,12 @@ type fleet struct {
 
 // fleetOptions are what a test sets.
 type fleetOptions struct {
-	base  int  // the first of the test's loopback addresses: LB .base and .base+1, registrar +2, proxy +3
-	auth  bool // the proxy challenges local callers
-	extra string
+	base int  // the first of the test's loopback addresses: LB .base and .base+1, registrar +2, proxy +3
+	auth bool // the proxy challenges local callers
+	// proxyExtra is more of the proxy section, indented by two spaces;
+	// t1 the proxy's sip.t1 (500ms when zero).
+	proxyExtra string
+	t1         time.Duration
 }
 
 func startFleet(t *testing.T, o fleetOptions) *fleet {
@@ -50,10 +54,15 @@ func startFleet(t *testing.T, o fleetOptions) *fleet {
 	f.admin = "http://" + adminAddr.String()
 	list := fmt.Sprintf("1 sip:%s 0 0\n2 sip:%s 0 0\n", f.proxy, f.reg.sip)
 	f.lb = startLB(t, lbOptions{base: o.base, list: list})
+	if o.t1 == 0 {
+		o.t1 = 500 * time.Millisecond
+	}
 	cfg := fmt.Sprintf(`log:
   level: debug
 admin:
   listen: %s
+sip:
+  t1: %s
 listeners:
   - name: udp
     side: private
@@ -67,7 +76,7 @@ proxy:
   secret: %s
   edges: [%s, %s]
   timer_c: 5s
-%s`, adminAddr, f.proxy, f.db.dsn, regDomain, o.auth, regSecret, f.lb.priv, privIP, o.extra)
+%s`, adminAddr, o.t1, f.proxy, f.db.dsn, regDomain, o.auth, regSecret, f.lb.priv, privIP, o.proxyExtra)
 	path := testenv.WriteFile(t, "proxy.yaml", cfg)
 	testenv.StartNode(t, f.admin+"/readyz", "proxy", "--config", path)
 	return f
@@ -294,4 +303,114 @@ func TestProxyAuth(t *testing.T) {
 	}
 	reply(bob.c, from, got, 486, "bob-tag")
 	expectResponse(t, alice.c, 486)
+}
+
+// gateway is a SIPp UAS standing in for a PSTN gateway on a fixed port,
+// named in DNS.
+func startGateway(t *testing.T, name, scenario string, ip netip.Addr, calls int) *testenv.Sipp {
+	t.Helper()
+	return testenv.StartSipp(t, testenv.SippOptions{Scenario: Scenario(t, scenario), Name: name,
+		Local: ip, Port: testenv.FreeUDPPort(t, ip), MaxCalls: calls, TraceMessages: true})
+}
+
+// TestProxyPSTNFailover: a call to a telephone number goes to the
+// gateways DNS names for the PSTN domain (SRV by priority, from an
+// in-process DNS server): the first answers 503, the second never answers
+// (Timer B), the third takes the call, which then completes along the
+// Record-Route set.
+func TestProxyPSTNFailover(t *testing.T) {
+	t.Parallel()
+	const base = 51
+	gwIP := lbIP(t, base, 5)
+	gw1 := startGateway(t, "gw-503", "uas_503", gwIP, 1)
+	gw2 := startGateway(t, "gw-silent", "uas_silent", gwIP, 1)
+	gw3 := startGateway(t, "gw-answer", "uas_call", gwIP, 1)
+	dns := dnstest.Start(t,
+		fmt.Sprintf("_sip._udp.pstn.example. 60 IN SRV 10 10 %d gw1.pstn.example.", gw1.Addr().Port()),
+		fmt.Sprintf("_sip._udp.pstn.example. 60 IN SRV 20 10 %d gw2.pstn.example.", gw2.Addr().Port()),
+		fmt.Sprintf("_sip._udp.pstn.example. 60 IN SRV 30 10 %d gw3.pstn.example.", gw3.Addr().Port()),
+		"gw1.pstn.example. 60 IN A "+gwIP.String(),
+		"gw2.pstn.example. 60 IN A "+gwIP.String(),
+		"gw3.pstn.example. 60 IN A "+gwIP.String(),
+	)
+	f := startFleet(t, fleetOptions{base: base, t1: 50 * time.Millisecond, proxyExtra: fmt.Sprintf(`  pstn:
+    domain: pstn.example
+    country_code: "1"
+  dns:
+    nameservers: [%s]
+`, dns.Addr())})
+	alice := newPhone(t, lbIP(t, base, 4), "alice")
+
+	alice.c.Send(f.lb.pub, alice.invite("1-555-0100-234", "pstn-1"))
+	ok, _ := expectMsg(t, alice.c, "200 from the third gateway", func(m *sip.Msg) bool {
+		if !m.IsRequest() && m.StatusCode() >= 300 {
+			t.Fatalf("call failed: %s", m.StartLine())
+		}
+		return !m.IsRequest() && m.StatusCode() == 200
+	})
+	aliceRoutes := reversed(routes(t, ok, sip.HdrRecordRoute))
+	target := ""
+	_ = ok.NameAddrs(sip.HdrContact, func(n sip.NameAddr) bool { target = string(n.URI.Raw); return false })
+	if target == "" {
+		t.Fatalf("200 without Contact:\n%s", ok.Bytes())
+	}
+	toTag := string(ok.ToTag())
+	alice.c.Send(f.lb.pub, alice.inDialog("ACK", target, aliceRoutes, "pstn-1", "from-pstn-1", toTag, "alice", "+15550100234", 1, "pstn-ack"))
+	alice.c.Send(f.lb.pub, alice.inDialog("BYE", target, aliceRoutes, "pstn-1", "from-pstn-1", toTag, "alice", "+15550100234", 2, "pstn-bye"))
+	expectResponse(t, alice.c, 200)
+
+	for _, g := range []*testenv.Sipp{gw1, gw2, gw3} {
+		if err := waitSipp(t, g, 20*time.Second).Check(1, 0); err != nil {
+			t.Errorf("%s: %v", g.Cmdline(), err)
+		}
+	}
+	// The number reached the gateway normalised to E.164.
+	if log := sippMessages(t, gw3); !strings.Contains(log, "INVITE sip:+15550100234@pstn.example;user=phone SIP/2.0") {
+		t.Errorf("the answering gateway did not get the E.164 Request-URI:\n%s", log)
+	}
+}
+
+// TestProxyPSTNWeights: three gateways of one SRV priority with weights
+// 60, 30 and 10 share 100 calls in about that proportion (RFC 2782's
+// weighted selection, per call).
+func TestProxyPSTNWeights(t *testing.T) {
+	t.Parallel()
+	const base, calls = 58, 100
+	var gws []*testenv.Sipp
+	records := []string{}
+	for i, w := range []int{60, 30, 10} {
+		ip := lbIP(t, base, 5+i)
+		g := testenv.StartSipp(t, testenv.SippOptions{Scenario: Scenario(t, "uas_call"), Name: fmt.Sprintf("gw-w%d", w),
+			Local: ip, Port: testenv.FreeUDPPort(t, ip), MaxCalls: calls})
+		gws = append(gws, g)
+		records = append(records,
+			fmt.Sprintf("_sip._udp.pstn.example. 60 IN SRV 10 %d %d gw%d.pstn.example.", w, g.Addr().Port(), i),
+			fmt.Sprintf("gw%d.pstn.example. 60 IN A %s", i, ip))
+	}
+	dns := dnstest.Start(t, records...)
+	phoneIP := lbIP(t, base, 4)
+	f := startFleet(t, fleetOptions{base: base, proxyExtra: fmt.Sprintf(`  domains: [%s]
+  trusted: [%s]
+  pstn:
+    domain: pstn.example
+  dns:
+    nameservers: [%s]
+`, lbIP(t, base, 0), phoneIP, dns.Addr())})
+
+	uac := testenv.StartSipp(t, testenv.SippOptions{Scenario: Scenario(t, "uac_call"), Name: "caller",
+		Remote: f.lb.pub, Local: phoneIP, Service: "+15550100234", MaxCalls: calls, Rate: 25})
+	if err := waitSipp(t, uac, 60*time.Second).Check(calls, 0); err != nil {
+		t.Fatalf("caller: %v", err)
+	}
+	var got []int
+	for _, g := range gws {
+		got = append(got, stopSipp(t, g).Successful)
+	}
+	// Three standard deviations of a binomial over 100 calls is under 15.
+	for i, want := range []int{60, 30, 10} {
+		if d := got[i] - want; d < -15 || d > 15 {
+			t.Errorf("gateway of weight %d took %d of %d calls; all: %v", want, got[i], calls, got)
+		}
+	}
+	t.Logf("calls per gateway (weights 60/30/10): %v", got)
 }

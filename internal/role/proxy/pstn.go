@@ -71,14 +71,13 @@ func (ps *PSTN) normalise(user []byte) string {
 		n = n[1:]
 	case ps.InternationalPrefix != "" && strings.HasPrefix(n, ps.InternationalPrefix):
 		n = n[len(ps.InternationalPrefix):]
-	case ps.CountryCode != "" && ps.NationalPrefix != "" && strings.HasPrefix(n, ps.NationalPrefix):
+	case ps.NationalPrefix != "" && strings.HasPrefix(n, ps.NationalPrefix):
+		if ps.CountryCode == "" {
+			return n // a national number, and no country to put it in
+		}
 		n = ps.CountryCode + n[len(ps.NationalPrefix):]
-	case ps.CountryCode == "":
-		// Without a country code a national number stays as dialled.
-		return n
-	default:
-		return n
 	}
+	// Otherwise the number is taken to carry its country code already.
 	if ps.Plus {
 		return "+" + n
 	}

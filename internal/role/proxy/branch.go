@@ -127,7 +127,7 @@ func (b *branch) OnResponse(tx *transaction.ClientTx, resp *sip.Msg) {
 		}
 		if !c.final {
 			c.final = true
-			p.outcome(code)
+			c.outcome(code)
 		}
 		b.finishLocked()
 		if c.invite {

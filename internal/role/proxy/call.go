@@ -21,6 +21,7 @@ type call struct {
 	req    *sip.Msg       // the transaction's copy of the request
 	src    netip.AddrPort // where the request came from
 	invite bool
+	isCall bool // an initial INVITE: its outcome is counted
 	hash   [8]byte // loop-detection hash of the request (§16.6 step 8)
 
 	mu        sync.Mutex
@@ -55,6 +56,10 @@ type target struct {
 
 func newCall(p *Proxy, tx *transaction.ServerTx, req *sip.Msg, src netip.AddrPort) *call {
 	c := &call{p: p, tx: tx, req: req, src: src, invite: req.Method() == sip.INVITE, routing: true}
+	c.isCall = c.invite && len(req.ToTag()) == 0
+	if c.isCall {
+		p.stats.inc(cCalls)
+	}
 	c.hash = loopHash(req)
 	return c
 }
@@ -74,7 +79,7 @@ func (c *call) respondLocked(code int, reason string, extra []sip.Field) {
 	c.routing = false
 	if code >= 200 {
 		c.final = true
-		c.p.outcome(code)
+		c.outcome(code)
 	}
 	if len(extra) == 0 {
 		_ = c.tx.Respond(code, reason)
@@ -99,7 +104,7 @@ func (c *call) respondBytes(b []byte, code int) {
 		return
 	}
 	c.routing, c.final = false, true
-	c.p.outcome(code)
+	c.outcome(code)
 	_ = c.tx.RespondBytes(b)
 }
 
@@ -174,7 +179,7 @@ func (c *call) finishLocked() {
 	case code == 503:
 		code, c.best = 500, nil
 	}
-	c.p.outcome(code)
+	c.outcome(code)
 	if c.best == nil {
 		_ = c.tx.Respond(code, "")
 		return
@@ -272,4 +277,11 @@ func (p *Proxy) cancel(tx *transaction.ServerTx, req *sip.Msg) {
 	}
 	c.cancelAllLocked()
 	c.finishLocked()
+}
+
+// outcome counts the final answer of a call.
+func (c *call) outcome(code int) {
+	if c.isCall {
+		c.p.outcome(code)
+	}
 }

@@ -74,7 +74,7 @@ type testProxy struct {
 	store *memStore
 }
 
-func startProxy(t *testing.T, rules Rules) *testProxy {
+func startProxy(t testing.TB, rules Rules) *testProxy {
 	t.Helper()
 	st := newMemStore()
 	// A fixed port, since the proxy writes its address into Via and
@@ -111,12 +111,12 @@ func startProxy(t *testing.T, rules Rules) *testProxy {
 
 // ua is a bare UDP endpoint on 127.0.0.1 playing a phone or a gateway.
 type ua struct {
-	t    *testing.T
+	t    testing.TB
 	conn *net.UDPConn
 	addr netip.AddrPort
 }
 
-func newUA(t *testing.T) *ua {
+func newUA(t testing.TB) *ua {
 	t.Helper()
 	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
 	if err != nil {

@@ -9,8 +9,25 @@ import (
 	"github.com/sipfleet/sipfleet/internal/transport"
 )
 
+// forRole is cfg as the role called name sees it: the same sections, but
+// only the listeners that serve that role (config.Listener.Serves). Every
+// role builds its transport from its cfg with transportConfig, so this is
+// where a file running several roles gives each its own sockets; a
+// listener that names no role serves every role, as in a one-role file.
+func forRole(cfg *config.Config, name string) *config.Config {
+	c := *cfg
+	c.Listeners = nil
+	for _, l := range cfg.Listeners {
+		if l.Serves(name) {
+			c.Listeners = append(c.Listeners, l)
+		}
+	}
+	return &c
+}
+
 // transportConfig turns the config's listeners and limits into the
-// transport's.
+// transport's. cfg is a role's view (forRole): its listeners are the
+// role's own.
 func transportConfig(cfg *config.Config) (transport.Config, error) {
 	tc := transport.Config{MaxBodyBytes: cfg.SIP.MaxMessageBytes, MaxDatagram: min(cfg.SIP.MaxMessageBytes, 65535)}
 	for _, l := range cfg.Listeners {

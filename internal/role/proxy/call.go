@@ -21,7 +21,7 @@ type call struct {
 	req    *sip.Msg       // the transaction's copy of the request
 	src    netip.AddrPort // where the request came from
 	invite bool
-	isCall bool // an initial INVITE: its outcome is counted
+	isCall bool    // an initial INVITE: its outcome is counted
 	hash   [8]byte // loop-detection hash of the request (§16.6 step 8)
 
 	mu        sync.Mutex

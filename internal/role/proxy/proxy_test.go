@@ -349,3 +349,31 @@ func TestForeignRelayForbidden(t *testing.T) {
 		t.Errorf("got %s, want 403", f.StartLine())
 	}
 }
+
+func TestPSTNStaticGateways(t *testing.T) {
+	gw1, gw2 := newUA(t), newUA(t)
+	p := startProxy(t, Rules{PSTN: &PSTN{
+		Pattern: regexp.MustCompile(`^\+?[0-9]{7,15}$`), Plus: true, Avoid: time.Minute,
+		Gateways: []string{"sip:" + gw1.addr.String(), "sip:" + gw2.addr.String()},
+	}})
+	alice := newUA(t)
+	alice.send(p.addr, alice.invite("+4930123456", "gw"))
+	inv, from := gw1.request("INVITE")
+	if got, want := string(inv.RequestURIBytes()), "sip:+4930123456@"+gw1.addr.String()+";user=phone"; got != want {
+		t.Errorf("Request-URI %s, want %s", got, want)
+	}
+	gw1.answer(from, inv, 503, "g1")
+	inv2, from2 := gw2.request("INVITE")
+	gw2.answer(from2, inv2, 486, "g2")
+	if f := alice.final(); f.StatusCode() != 486 {
+		t.Errorf("got %s, want the second gateway's 486", f.StartLine())
+	}
+	if n := p.Stats()["gateway_failovers"]; n != 1 {
+		t.Errorf("%d failovers counted, want 1", n)
+	}
+	// The failed gateway is tried last now.
+	alice.send(p.addr, alice.invite("+4930123456", "gw2"))
+	inv3, from3 := gw2.request("INVITE")
+	gw2.answer(from3, inv3, 200, "g2")
+	alice.response(200)
+}

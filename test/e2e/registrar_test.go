@@ -245,6 +245,7 @@ type regOptions struct {
 	auth         bool
 	serverID     int           // 1 when zero
 	queryTimeout time.Duration // 3s when zero
+	noDomain     bool          // use_domain: false (AoRs stored without their domain)
 }
 
 // regNode is a running `sipfleet registrar`.
@@ -287,7 +288,8 @@ registrar:
   auth_algorithms: [MD5]
   secret: %s
   query_timeout: %s
-`, adminAddr, r.sip, o.dsn, regDomain, o.serverID, o.auth, regSecret, o.queryTimeout)
+  use_domain: %t
+`, adminAddr, r.sip, o.dsn, regDomain, o.serverID, o.auth, regSecret, o.queryTimeout, !o.noDomain)
 	path := testenv.WriteFile(t, fmt.Sprintf("registrar-%d.yaml", o.serverID), cfg)
 	r.client = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	r.node = testenv.StartNode(t, r.admin+"/readyz", "registrar", "--config", path)

@@ -126,7 +126,7 @@ func (b *branch) OnResponse(tx *transaction.ClientTx, resp *sip.Msg) {
 			p.relayByVia(up)
 		}
 		if !c.final {
-			c.final = true
+			c.setFinal()
 			c.outcome(code)
 		}
 		b.finishLocked()

@@ -60,6 +60,7 @@ func newCall(p *Proxy, tx *transaction.ServerTx, req *sip.Msg, src netip.AddrPor
 	if c.isCall {
 		p.stats.inc(cCalls)
 	}
+	p.active.Add(1)
 	c.hash = loopHash(req)
 	return c
 }
@@ -78,21 +79,28 @@ func (c *call) respondLocked(code int, reason string, extra []sip.Field) {
 	}
 	c.routing = false
 	if code >= 200 {
-		c.final = true
+		c.setFinal()
 		c.outcome(code)
 	}
 	if len(extra) == 0 {
 		_ = c.tx.Respond(code, reason)
 		return
 	}
-	if reason == "" {
-		reason = sip.ReasonPhrase(code)
+	_ = c.tx.RespondBytes(appendWithHeaders(c.req, code, c.tx.ToTag(), extra, reason))
+}
+
+// appendWithHeaders builds a response of the proxy's own with extra
+// headers (Retry-After); the reason is the standard one unless given.
+func appendWithHeaders(req *sip.Msg, code int, toTag []byte, extra []sip.Field, reason ...string) []byte {
+	r := sip.ReasonPhrase(code)
+	if len(reason) > 0 && reason[0] != "" {
+		r = reason[0]
 	}
-	b := sip.AppendResponseHead(nil, c.req, code, reason, c.tx.ToTag())
+	b := sip.AppendResponseHead(nil, req, code, r, toTag)
 	for _, f := range extra {
 		b = sip.AppendHeader(b, f.Name, []byte(f.Value))
 	}
-	_ = c.tx.RespondBytes(sip.AppendBody(b, nil))
+	return sip.AppendBody(b, nil)
 }
 
 // respondBytes sends a complete response of the proxy's own making (a
@@ -103,7 +111,8 @@ func (c *call) respondBytes(b []byte, code int) {
 	if c.final {
 		return
 	}
-	c.routing, c.final = false, true
+	c.routing = false
+	c.setFinal()
 	c.outcome(code)
 	_ = c.tx.RespondBytes(b)
 }
@@ -168,7 +177,7 @@ func (c *call) finishLocked() {
 	if c.final || c.pending > 0 || c.routing {
 		return
 	}
-	c.final = true
+	c.setFinal()
 	code := c.bestCode
 	switch {
 	case c.cancelled && (code < 600 || code == 0):
@@ -284,4 +293,11 @@ func (c *call) outcome(code int) {
 	if c.isCall {
 		c.p.outcome(code)
 	}
+}
+
+// setFinal records that the final response went upstream; a draining
+// proxy waits for every call to get there.
+func (c *call) setFinal() {
+	c.final = true
+	c.p.active.Add(-1)
 }

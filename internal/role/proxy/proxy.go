@@ -75,11 +75,17 @@ type Proxy struct {
 	msgs  sync.Pool
 	edits sync.Pool
 	down  atomic.Bool
-	seq   atomic.Uint64 // branch counter
-	stats counters
-	base  context.Context
-	stop  context.CancelFunc
-	avoid avoidList
+	// draining refuses new calls while those in progress finish; active
+	// counts the requests without a final response.
+	draining  atomic.Bool
+	active    atomic.Int64
+	closeOnce sync.Once
+	closeErr  error
+	seq       atomic.Uint64 // branch counter
+	stats     counters
+	base      context.Context
+	stop      context.CancelFunc
+	avoid     avoidList
 }
 
 // New builds a proxy; Start binds its sockets.
@@ -154,9 +160,25 @@ func (p *Proxy) Start(ctx context.Context) error {
 	return nil
 }
 
-// Close stops reading, lets routed requests finish their lookups, and
-// closes.
+// Close drains the proxy: new initial requests are refused (503), and
+// requests in progress (and the in-dialog requests of their calls) are
+// served until they have their final responses or ctx ends. Then it stops
+// reading and closes. Later calls do nothing.
 func (p *Proxy) Close(ctx context.Context) error {
+	p.closeOnce.Do(func() { p.closeErr = p.close(ctx) })
+	return p.closeErr
+}
+
+func (p *Proxy) close(ctx context.Context) error {
+	p.draining.Store(true)
+	tick := time.NewTicker(20 * time.Millisecond)
+	for p.active.Load() > 0 && ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
+		}
+	}
+	tick.Stop()
 	err := p.tr.Close(ctx)
 	p.stop()
 	close(p.jobs)
@@ -255,6 +277,10 @@ const allowed = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, SUBSCRIBE, NOTIFY, 
 func (p *Proxy) serveTx(tx *transaction.ServerTx, req *sip.Msg) {
 	if req.Method() == sip.CANCEL {
 		p.cancel(tx, req)
+		return
+	}
+	if p.draining.Load() && len(req.ToTag()) == 0 {
+		_ = tx.RespondBytes(appendWithHeaders(req, 503, tx.ToTag(), retryAfter))
 		return
 	}
 	if req.Method() == sip.INVITE {

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -376,4 +377,36 @@ func TestPSTNStaticGateways(t *testing.T) {
 	inv3, from3 := gw2.request("INVITE")
 	gw2.answer(from3, inv3, 200, "g2")
 	alice.response(200)
+}
+
+func TestDrainOnClose(t *testing.T) {
+	p := startProxy(t, Rules{})
+	alice, a := newUA(t), newUA(t)
+	p.store.bind("bob", binding(a, 1))
+	alice.send(p.addr, alice.invite("bob", "drain-1"))
+	ia, fa := a.request("INVITE")
+	a.answer(fa, ia, 180, "a")
+	alice.response(180)
+
+	closed := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		closed <- p.Close(ctx)
+	}()
+	// Draining: a new call is turned away, the one ringing completes.
+	poll := time.NewTicker(time.Millisecond)
+	defer poll.Stop()
+	for deadline := time.Now().Add(3 * time.Second); !p.draining.Load() && time.Now().Before(deadline); {
+		<-poll.C
+	}
+	alice.send(p.addr, alice.invite("bob", "drain-2"))
+	if f := alice.final(); f.StatusCode() != 503 {
+		t.Errorf("new call while draining: %s, want 503", f.StartLine())
+	}
+	a.answer(fa, ia, 200, "a")
+	alice.response(200)
+	if err := <-closed; err != nil {
+		t.Errorf("Close: %v", err)
+	}
 }

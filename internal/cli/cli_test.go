@@ -33,7 +33,7 @@ func TestVersion(t *testing.T) {
 }
 
 func TestStubsSayNotImplemented(t *testing.T) {
-	for _, name := range []string{"run", "natping"} {
+	for _, name := range []string{"natping"} {
 		t.Run(name, func(t *testing.T) {
 			code, _, errOut := run(t, "", name)
 			want := "sipfleet " + name + ": not yet implemented"
@@ -52,8 +52,8 @@ func TestStubChecksConfigAndLogLevel(t *testing.T) {
 		wantStderr string
 		notStderr  string
 	}{
-		{"flag level shows debug", []string{"run", "--config", "testdata/good.yaml", "--log-level", "debug"}, cli.ExitUsage, "msg=\"config loaded\"", ""},
-		{"config level warn hides debug", []string{"run", "--config", "testdata/good.yaml"}, cli.ExitUsage, "sipfleet run: not yet implemented", "config loaded"},
+		{"flag level shows debug", []string{"natping", "--config", "testdata/good.yaml", "--log-level", "debug"}, cli.ExitUsage, "msg=\"config loaded\"", ""},
+		{"config level warn hides debug", []string{"natping", "--config", "testdata/good.yaml"}, cli.ExitUsage, "sipfleet natping: not yet implemented", "config loaded"},
 		{"proxy needs its section", []string{"proxy", "--config", "testdata/good.yaml"}, cli.ExitFail, "has no proxy section", ""},
 		{"lb needs a config", []string{"lb"}, cli.ExitUsage, "sipfleet lb: --config is required", ""},
 		{"lb needs its section", []string{"lb", "--config", "testdata/good.yaml"}, cli.ExitFail, "has no lb section", ""},
@@ -71,16 +71,6 @@ func TestStubChecksConfigAndLogLevel(t *testing.T) {
 				t.Errorf("stderr %q should not contain %q", errOut, tt.notStderr)
 			}
 		})
-	}
-}
-
-func TestUpListsRolesNotBuilt(t *testing.T) {
-	code, out, errOut := run(t, "", "up")
-	if code != cli.ExitUsage || out != "" {
-		t.Fatalf("exit %d, stdout %q; want %d and nothing", code, out, cli.ExitUsage)
-	}
-	if !strings.Contains(errOut, "roles not yet built: natping") {
-		t.Errorf("stderr %q does not list the roles not yet built", errOut)
 	}
 }
 

@@ -13,8 +13,8 @@ type command struct {
 	summary string
 	// role marks the commands that run one role of the fleet.
 	role bool
-	// pending marks a command whose issue has not been done yet; up lists
-	// the pending roles.
+	// pending marks a command whose issue has not been done yet; help
+	// marks it so.
 	pending bool
 	run     func(ctx context.Context, a *App, args []string) int
 }
@@ -24,7 +24,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		upCommand(),
-		stubCommand("run", "run every role in a config file", false),
+		roleCommand("run", "run every role in a config file", false),
 		roleCommand("lb", "run the edge load balancer", true),
 		roleCommand("registrar", "run a registrar node", true),
 		roleCommand("proxy", "run a proxy node", true),

@@ -21,6 +21,8 @@ func configWith(t *testing.T, section, db string) string {
 	body := section + ":\n  db: " + db + "\n"
 	if section == "natping" {
 		body += "  source: 192.0.2.1:5060\n"
+	} else {
+		body += "listeners:\n  - name: udp\n    side: private\n    listen: 127.0.0.1:5060\n"
 	}
 	path := filepath.Join(t.TempDir(), "sipfleet.yaml")
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {

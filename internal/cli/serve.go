@@ -49,7 +49,11 @@ func (a *App) serve(ctx context.Context, name string, args []string) int {
 		fmt.Fprintf(a.Stderr, "sipfleet %s: %v\n", name, err)
 		return ExitUsage
 	}
-	n, err := node.New(cfg, node.Options{Logger: log, Version: a.version(), ConfigPath: *path})
+	opt := node.Options{Logger: log, Version: a.version(), ConfigPath: *path}
+	if name != "run" {
+		opt.Roles = []string{name} // a whole-fleet file runs only this role here
+	}
+	n, err := node.New(cfg, opt)
 	if err == nil {
 		err = n.Start(ctx)
 	}

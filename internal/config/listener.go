@@ -15,8 +15,11 @@ const (
 	RoleNATPing   = "natping"
 )
 
-// ListenerRoles are the roles a listener can belong to, in the order
-// messages name them.
+// AllRoles are the roles a config can run, in the order a node builds
+// them.
+func AllRoles() []string { return []string{RoleLB, RoleRegistrar, RoleProxy, RoleNATPing} }
+
+// ListenerRoles are the roles a listener can belong to.
 func ListenerRoles() []string { return []string{RoleLB, RoleRegistrar, RoleProxy} }
 
 // Listener is one SIP socket (or, for UDP, a group of SO_REUSEPORT sockets
@@ -97,18 +100,14 @@ func (l *Listener) validate() []problem {
 	return ps
 }
 
-// Roles lists the roles the file runs, in the order a node builds them.
+// Roles lists the roles the file runs (has a section for), in the order
+// of AllRoles.
 func (c *Config) Roles() []string {
+	present := []bool{c.LB != nil, c.Registrar != nil, c.Proxy != nil, c.NATPing != nil}
 	var names []string
-	for _, r := range []struct {
-		name    string
-		present bool
-	}{
-		{RoleLB, c.LB != nil}, {RoleRegistrar, c.Registrar != nil},
-		{RoleProxy, c.Proxy != nil}, {RoleNATPing, c.NATPing != nil},
-	} {
-		if r.present {
-			names = append(names, r.name)
+	for i, r := range AllRoles() {
+		if present[i] {
+			names = append(names, r)
 		}
 	}
 	return names

@@ -262,9 +262,75 @@ func ParsePrefixOrAddr(s string) (netip.Prefix, error) {
 type NATPing struct {
 	DB DSN `yaml:"db" validate:"required"`
 	// Interval is how often each binding is pinged; sends are spread
-	// across it.
+	// across it. Keep it below the shortest UDP timeout of the NATs the
+	// phones sit behind (often 30 s).
 	Interval time.Duration `yaml:"interval" default:"20s" validate:"min=1s,max=10m"`
-	// Source is the LB's public (VIP) address, used as the keepalives'
-	// spoofed source so the NAT sees traffic from where the UA registered.
-	Source HostPort `yaml:"source" validate:"required"`
+	// Source is the LB's public (VIP) address and port, IPv4 or IPv6,
+	// used as the keepalives' spoofed source so the NAT sees traffic from
+	// where the UA registered. Source6 is the LB's IPv6 one when Source
+	// is IPv4 and the LB serves both; bindings of a family with no source
+	// are not pinged.
+	Source  HostPort `yaml:"source" validate:"required"`
+	Source6 HostPort `yaml:"source6"`
+	// Payload is "crlf" (the 4 bytes CRLFCRLF) or "options" (a SIP
+	// OPTIONS to the contact, whose answers the LB counts and drops).
+	Payload string `yaml:"payload" default:"crlf" validate:"oneof=crlf options"`
+	// Partitions, or Shard of Shards, is this pinger's share of the
+	// bindings: the listed values of the location table's partition
+	// column (0 to 63, a hash of the ruid), or those whose partition
+	// modulo Shards is Shard. Unset, all of them. Give each of N pingers
+	// its own shard of N (N dividing 64 splits evenly): no binding is then
+	// pinged twice and none is missed.
+	Partitions []int `yaml:"partitions"`
+	Shard      int   `yaml:"shard" default:"0" validate:"min=0,max=63"`
+	Shards     int   `yaml:"shards" default:"0" validate:"min=0,max=64"`
+	// Batch is how many bindings one database read returns; pages follow
+	// the id, so none rescans the rows before it.
+	Batch int `yaml:"batch" default:"1000" validate:"min=1,max=100000"`
+	// QueryTimeout bounds one database read.
+	QueryTimeout time.Duration `yaml:"query_timeout" default:"5s" validate:"min=10ms,max=1m"`
+}
+
+// natpingPartitions is the number of partitions the registrars spread
+// bindings over (store.DefaultPartitions; config imports nothing of ours).
+const natpingPartitions = 64
+
+// validate checks what the raw socket needs of the sources (IP literals
+// with a port: they are written into the packets' headers) and that the
+// share of the table is one way of giving it.
+func (n *NATPing) validate() []problem {
+	var ps []problem
+	add := func(key, msg string) { ps = append(ps, problem{key: key, msg: msg}) }
+	src, err := netip.ParseAddr(n.Source.Host)
+	switch {
+	case err != nil || src.Zone() != "":
+		add("source", "must be an IP address (the LB's public one), not a name")
+	case src.IsUnspecified() || n.Source.Port == 0:
+		add("source", "must name the LB's public address and port")
+	}
+	if !n.Source6.IsZero() {
+		s6, err := netip.ParseAddr(n.Source6.Host)
+		switch {
+		case err != nil || !s6.Is6() || s6.Is4In6() || s6.Zone() != "" || s6.IsUnspecified() || n.Source6.Port == 0:
+			add("source6", "must be the LB's public IPv6 address and a port")
+		case src.IsValid() && !src.Is4():
+			add("source6", "only with an IPv4 source (source is already IPv6)")
+		}
+	}
+	switch {
+	case len(n.Partitions) > 0 && n.Shards > 0:
+		add("shards", "give partitions or shards, not both")
+	case n.Shards == 0 && n.Shard != 0:
+		add("shard", "needs shards")
+	case n.Shards > 0 && n.Shard >= n.Shards:
+		add("shard", fmt.Sprintf("must be below shards (%d)", n.Shards))
+	}
+	seen := map[int]bool{}
+	for i, p := range n.Partitions {
+		if p < 0 || p >= natpingPartitions || seen[p] {
+			add(fmt.Sprintf("partitions[%d]", i), fmt.Sprintf("must be a partition from 0 to %d, listed once", natpingPartitions-1))
+		}
+		seen[p] = true
+	}
+	return ps
 }

@@ -126,7 +126,8 @@ func build(members []Member, opt Options) (*Node, error) {
 	return n, nil
 }
 
-// roleNames are the distinct roles the members run, for /v1/status.
+// roleNames are the distinct roles the members run, for /v1/status, in
+// the order of a config (lb, registrar, proxy, natping).
 func roleNames(members []Member, only []string) []string {
 	var names []string
 	for _, m := range members {
@@ -136,6 +137,8 @@ func roleNames(members []Member, only []string) []string {
 			}
 		}
 	}
+	order := config.AllRoles()
+	slices.SortFunc(names, func(a, b string) int { return slices.Index(order, a) - slices.Index(order, b) })
 	return names
 }
 

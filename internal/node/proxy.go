@@ -121,7 +121,17 @@ func (r *proxyRole) register() error {
 	if err := registerCounters(r.n.reg, "proxy", r.px.Stats); err != nil {
 		return err
 	}
-	if err := registerCounters(r.n.reg, "dns", r.dns.Stats); err != nil {
+	// The resolver's stats are counters but for the cache's size.
+	counters := func() map[string]uint64 {
+		m := r.dns.Stats()
+		delete(m, "cache_entries")
+		return m
+	}
+	if err := registerCounters(r.n.reg, "dns", counters); err != nil {
+		return err
+	}
+	if err := mgmt.RegisterGaugeFunc(r.n.reg, "sipfleet_dns_cache_entries", "DNS answers cached by the proxy's resolver.",
+		func() float64 { return float64(r.dns.Stats()["cache_entries"]) }); err != nil {
 		return err
 	}
 	return mgmt.RegisterTransactions(reg, r.px.Transactions)

@@ -13,6 +13,7 @@
 // Phones (uac_*) and servers (uas_*), with the SIPp options they need:
 //
 //	uac_call           INVITE, 200, ACK and BYE along the learnt route set   -s
+//	uac_call_auth      INVITE, 407, ACK, INVITE with digest, 200, ACK, BYE   -s, -key domain, -key caller, -au, -ap, -auth_uri
 //	uac_cancel         INVITE, 180, CANCEL; 200 and 487 in either order; ACK  -s
 //	uac_register       REGISTER, 200            -s, -key domain, -key expires
 //	uac_register_auth  REGISTER, 401, REGISTER with digest, 200

@@ -38,8 +38,9 @@ import (
 // bindings read back with `sipfleet contacts list` and with SQL.
 //
 // Loopback addresses: 127.0.0.60 to .99, apart from the other e2e tests'
-// (the scenario pairs use .100 to .119, wire_test .130 to .142, the LB
-// tests .150 to .237). Each test names its block where it starts.
+// (the scenario pairs use .100 to .119, `up` .120 to .129, wire_test .130
+// to .142, the LB tests .150 to .237, the proxy tests .22 to .64 and .238
+// to .253). Each test names its block where it starts.
 
 // Fixed values of the registrar tests.
 const (

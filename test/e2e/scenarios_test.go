@@ -19,7 +19,7 @@ import (
 // The scenarios this suite documents and proves; TestScenarioFiles checks
 // that the directory holds exactly these.
 var scenarioList = []string{
-	"uac_call", "uac_cancel", "uac_options", "uac_register", "uac_register_auth", "uac_register_nat",
+	"uac_call", "uac_call_auth", "uac_cancel", "uac_options", "uac_register", "uac_register_auth", "uac_register_nat",
 	"uas_503", "uas_answer", "uas_call", "uas_options", "uas_register", "uas_register_auth",
 	"uas_register_path", "uas_ring_forever", "uas_ring_proxied", "uas_silent",
 }

@@ -25,7 +25,7 @@ func TestBinary(t *testing.T) {
 		wantOut  string
 	}{
 		{[]string{"version"}, 0, "sipfleet v0.0.0-test go1."},
-		{[]string{"up"}, 2, "roles not yet built"},
+		{[]string{"up", "--nosuch"}, 2, "flag provided but not defined: -nosuch"},
 		{[]string{"lb"}, 2, "sipfleet lb: --config is required"},
 		{[]string{"proxy"}, 2, "sipfleet proxy: --config is required"},
 		{[]string{"nosuch"}, 2, `unknown command "nosuch"`},

@@ -2,6 +2,7 @@ package dispatcher
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -247,4 +248,22 @@ func TestHealthConfigValidation(t *testing.T) {
 	if d.cfg.Timeout != 2*time.Second || d.cfg.FailThreshold != 3 || d.cfg.SuccessThreshold != 2 {
 		t.Errorf("defaults: %+v", d.cfg)
 	}
+}
+
+// A probe that could not leave the host says nothing about the
+// destination: the standby of an LB pair keeps its backends active.
+func TestProbeNotSentDoesNotCount(t *testing.T) {
+	d := newTest(t, pair, Options{Prober: notSentProber{}, Health: HealthConfig{FailThreshold: 1, SuccessThreshold: 1}})
+	a := d.mustLookup(t, "sip:a.example")
+	d.probe(context.Background(), a)
+	if st := a.status(); st.State != StateActive || st.ProbeFailures != 0 {
+		t.Errorf("%v with %d probe failures, want active with none", st.State, st.ProbeFailures)
+	}
+}
+
+// notSentProber fails every probe as the standby of an LB pair does.
+type notSentProber struct{}
+
+func (notSentProber) Probe(context.Context, *Destination) (time.Duration, error) {
+	return 0, fmt.Errorf("probe: %w: sendto: network is unreachable", ErrNotSent)
 }

@@ -163,12 +163,18 @@ func (d *Dispatcher) wantProbe(dst *Destination) bool {
 	return true
 }
 
+// ErrNotSent is what a Prober returns (wrapped) when the probe could not
+// leave this host: say, the standby of an LB pair whose source address,
+// the VIP, is on the other LB. It says nothing about the destination, so
+// it does not count.
+var ErrNotSent = errors.New("probe not sent")
+
 func (d *Dispatcher) probe(ctx context.Context, dst *Destination) {
 	pctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
 	latency, err := d.prober.Probe(pctx, dst)
 	cancel()
-	if ctx.Err() != nil {
-		return // shutting down: the failure is ours, not the destination's
+	if ctx.Err() != nil || errors.Is(err, ErrNotSent) {
+		return // shutting down, or the failure is ours, not the destination's
 	}
 	d.observe(dst, observation{ok: err == nil, src: fromProbe, latency: latency, err: err, now: d.clock.Now()})
 }

@@ -11,7 +11,7 @@ import (
 const (
 	ExitOK    = 0 // done
 	ExitFail  = 1 // the command ran and failed, or found problems
-	ExitUsage = 2 // the command line was wrong, or the command is not built yet
+	ExitUsage = 2 // the command line was wrong
 )
 
 // App is the sipfleet command line. Its outputs are fields, not os.Stdout
@@ -70,15 +70,11 @@ Usage:
 Commands:
 `)
 	for _, c := range commands() {
-		summary := c.summary
-		if c.pending {
-			summary += " (not yet built)"
-		}
-		fmt.Fprintf(w, "  %-10s  %s\n", c.name, summary)
+		fmt.Fprintf(w, "  %-10s  %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `  help        show this help, or a command's flags: sipfleet help <command>
 
-Exit status: 0 done, 1 failed or found problems, 2 bad usage or not built yet.
+Exit status: 0 done, 1 failed or found problems, 2 bad usage.
 `)
 }
 

@@ -32,19 +32,7 @@ func TestVersion(t *testing.T) {
 	}
 }
 
-func TestStubsSayNotImplemented(t *testing.T) {
-	for _, name := range []string{"natping"} {
-		t.Run(name, func(t *testing.T) {
-			code, _, errOut := run(t, "", name)
-			want := "sipfleet " + name + ": not yet implemented"
-			if code != cli.ExitUsage || !strings.Contains(errOut, want) {
-				t.Errorf("exit %d, stderr %q; want %d and %q", code, errOut, cli.ExitUsage, want)
-			}
-		})
-	}
-}
-
-func TestStubChecksConfigAndLogLevel(t *testing.T) {
+func TestRoleCommandChecks(t *testing.T) {
 	tests := []struct {
 		name       string
 		args       []string
@@ -52,13 +40,13 @@ func TestStubChecksConfigAndLogLevel(t *testing.T) {
 		wantStderr string
 		notStderr  string
 	}{
-		{"flag level shows debug", []string{"natping", "--config", "testdata/good.yaml", "--log-level", "debug"}, cli.ExitUsage, "msg=\"config loaded\"", ""},
-		{"config level warn hides debug", []string{"natping", "--config", "testdata/good.yaml"}, cli.ExitUsage, "sipfleet natping: not yet implemented", "config loaded"},
+		{"natping needs a config", []string{"natping"}, cli.ExitUsage, "sipfleet natping: --config is required", ""},
+		{"natping needs its section", []string{"natping", "--config", "testdata/good.yaml"}, cli.ExitFail, "has no natping section", ""},
 		{"proxy needs its section", []string{"proxy", "--config", "testdata/good.yaml"}, cli.ExitFail, "has no proxy section", ""},
 		{"lb needs a config", []string{"lb"}, cli.ExitUsage, "sipfleet lb: --config is required", ""},
 		{"lb needs its section", []string{"lb", "--config", "testdata/good.yaml"}, cli.ExitFail, "has no lb section", ""},
 		{"bad config", []string{"proxy", "--config", "testdata/bad.yaml"}, cli.ExitFail, "sipfleet proxy: testdata/bad.yaml: 3 problems", "not yet implemented"},
-		{"bad log level", []string{"natping", "--log-level", "loud"}, cli.ExitUsage, `bad log level "loud"`, ""},
+		{"bad log level", []string{"run", "--config", "testdata/good.yaml", "--log-level", "loud"}, cli.ExitUsage, `bad log level "loud"`, ""},
 		{"unknown flag", []string{"registrar", "--nope"}, cli.ExitUsage, "flag provided but not defined", ""},
 	}
 	for _, tt := range tests {
@@ -157,7 +145,7 @@ func TestUsage(t *testing.T) {
 			if code != tt.wantCode {
 				t.Errorf("exit %d, want %d", code, tt.wantCode)
 			}
-			for _, want := range []string{"Usage:\n  sipfleet <command> [flags]", "  validate ", "  up ", "(not yet built)"} {
+			for _, want := range []string{"Usage:\n  sipfleet <command> [flags]", "  validate ", "  up "} {
 				if !strings.Contains(usage, want) {
 					t.Errorf("usage lacks %q:\n%s", want, usage)
 				}

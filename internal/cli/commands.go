@@ -13,10 +13,7 @@ type command struct {
 	summary string
 	// role marks the commands that run one role of the fleet.
 	role bool
-	// pending marks a command whose issue has not been done yet; help
-	// marks it so.
-	pending bool
-	run     func(ctx context.Context, a *App, args []string) int
+	run  func(ctx context.Context, a *App, args []string) int
 }
 
 // commands lists the subcommands in the order help shows them. It is a
@@ -28,7 +25,7 @@ func commands() []command {
 		roleCommand("lb", "run the edge load balancer", true),
 		roleCommand("registrar", "run a registrar node", true),
 		roleCommand("proxy", "run a proxy node", true),
-		stubCommand("natping", "run the NAT keepalive sender", true),
+		roleCommand("natping", "run the NAT keepalive sender", true),
 		validateCommand(),
 		dbCommand(),
 		userCommand(),

@@ -23,7 +23,9 @@ type Location interface {
 	// binding refreshed while it runs is kept.
 	Expire(ctx context.Context, now time.Time, limit int) (int, error)
 	// NATed gives one page of the bindings in force that the NAT pinger
-	// keeps open, ordered by id; see NATedQuery.
+	// keeps open, ordered by id; see NATedQuery. Only what the pinger
+	// needs is read: ID, RUID, Contact, Received, Socket and Partition
+	// (Keepalive is true); the other fields are left zero.
 	NATed(ctx context.Context, q NATedQuery) ([]Binding, error)
 	// List gives up to limit bindings, of one AoR or, with a nil aor, of
 	// all, expired or not, ordered by AoR and id. A limit of 0 or less

@@ -1,6 +1,8 @@
 package lb
 
 import (
+	"bytes"
+
 	"github.com/sipfleet/sipfleet/internal/sip"
 	"github.com/sipfleet/sipfleet/internal/transport"
 )
@@ -9,7 +11,8 @@ import (
 // requests the LB forwarded are relayed: the top Via must name the LB and
 // carry a branch the LB signed for the Via below it. Those belonging to a
 // flight go through its transaction (which may fail over); the rest are
-// relayed statelessly.
+// relayed statelessly. Answers to the NAT pinger's keepalives, which it
+// sends as the LB, end here, counted apart (see unsigned).
 func (lb *LB) response(w *work, p *transport.Packet, perr error) {
 	m := &w.m
 	if perr != nil || m.ValidateResponse() != nil {
@@ -18,7 +21,7 @@ func (lb *LB) response(w *work, p *transport.Packet, perr error) {
 	}
 	tag, prev, n, ok := lb.ours(m)
 	if !ok {
-		lb.stats.inc(cDropForged)
+		lb.stats.inc(lb.unsigned(m))
 		return
 	}
 	// The transaction layer only matches branches of the LB's own client
@@ -63,6 +66,31 @@ func (lb *LB) ours(m *sip.Msg) (tag branchTag, prev sip.Via, n int, ok bool) {
 	seq, _, _ := m.CSeq()
 	tag, ok = lb.sign.verify(&top, &prev, m.CallID(), seq)
 	return tag, prev, n, ok
+}
+
+// natpingBranch starts the branch of the NAT pinger's keepalive OPTIONS
+// (natping.BranchPrefix; roles do not import each other, so a test on
+// each side pins the literal).
+const natpingBranch = "z9hG4bK-sfping-"
+
+// unsigned says which counter a response the LB did not sign goes to. The
+// NAT pinger sends its OPTIONS as the LB (DESIGN.md, "natping"), so the
+// phones' answers arrive here with the LB's address as their only Via:
+// those are expected and dropped quietly under their own counter, never
+// relayed, never logged. Anything else is forged. This runs only for
+// responses already refused, so it costs signed traffic nothing.
+func (lb *LB) unsigned(m *sip.Msg) counter {
+	var top sip.Via
+	n := 0
+	err := m.Vias(func(v sip.Via) bool {
+		top = v
+		n++
+		return n < 2
+	})
+	if err == nil && n == 1 && bytes.HasPrefix(top.Branch(), []byte(natpingBranch)) && lb.ownsVia(&top) {
+		return cNATPingReplies
+	}
+	return cDropForged
 }
 
 func (lb *LB) ownsVia(v *sip.Via) bool {

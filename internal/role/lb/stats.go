@@ -21,6 +21,7 @@ const (
 	cRelayDenied
 	cSendErrors
 	cAbsorbed
+	cNATPingReplies
 	numCounters
 )
 
@@ -40,6 +41,7 @@ var counterNames = [numCounters]string{
 	cRelayDenied:    "relay_denied",
 	cSendErrors:     "send_errors",
 	cAbsorbed:       "retransmissions_absorbed",
+	cNATPingReplies: "natping_replies_absorbed",
 }
 
 // counters are cache-line padded so the two read loops do not fight over

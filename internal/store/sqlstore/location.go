@@ -153,10 +153,28 @@ func (s *Store) NATed(ctx context.Context, q store.NATedQuery) ([]store.Binding,
 		if err != nil {
 			return err
 		}
-		out, err = scanBindings(rows)
+		out, err = scanNATed(rows)
 		return err
 	})
 	return out, err
+}
+
+// scanNATed reads the rows of natedColumns.
+func scanNATed(rows *sql.Rows) ([]store.Binding, error) {
+	defer rows.Close()
+	var out []store.Binding
+	for rows.Next() {
+		var (
+			b                store.Binding
+			received, socket sql.NullString
+		)
+		if err := rows.Scan(&b.ID, &b.RUID, &b.Contact, &received, &socket, &b.Partition); err != nil {
+			return nil, err
+		}
+		b.Received, b.Socket, b.Keepalive = received.String, socket.String, true
+		out = append(out, b)
+	}
+	return out, rows.Err()
 }
 
 func (s *Store) natedQuery(q store.NATedQuery) (string, []any, error) {

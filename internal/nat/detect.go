@@ -3,6 +3,7 @@ package nat
 import (
 	"bytes"
 	"net/netip"
+	"strings"
 
 	"github.com/sipfleet/sipfleet/internal/sip"
 )
@@ -122,4 +123,23 @@ func parseIPv4(h []byte) (netip.Addr, bool) {
 	}
 	ip[3] = byte(n)
 	return netip.AddrFrom4(ip), true
+}
+
+// Names reports whether host:port, as written in a URI or a Via (port 0
+// when absent, meaning defPort), names a socket advertised as
+// advHost:advPort (advHost as written, IPv6 in brackets) and bound to
+// bound: by the advertised name, or by the bound IP literal. The LB and
+// the proxy use it to know their own Route and Via entries.
+func Names(host []byte, port int, advHost string, advPort int, bound netip.AddrPort, defPort int) bool {
+	if port == 0 {
+		port = defPort
+	}
+	if port == advPort && strings.EqualFold(string(host), advHost) {
+		return true
+	}
+	if port != int(bound.Port()) {
+		return false
+	}
+	ip, ok := HostIP(host)
+	return ok && ip == bound.Addr().Unmap()
 }

@@ -139,3 +139,32 @@ func TestParseIPv4(t *testing.T) {
 		}
 	}
 }
+
+func TestNames(t *testing.T) {
+	bound := netip.MustParseAddrPort("10.0.0.5:5060")
+	v6 := netip.MustParseAddrPort("[2001:db8::5]:5070")
+	tests := []struct {
+		host    string
+		port    int
+		advHost string
+		advPort int
+		bound   netip.AddrPort
+		defPort int
+		want    bool
+	}{
+		{"203.0.113.10", 5060, "203.0.113.10", 5060, bound, 5060, true},
+		{"203.0.113.10", 0, "203.0.113.10", 5060, bound, 5060, true}, // default port
+		{"SIP.example.COM", 5060, "sip.example.com", 5060, bound, 5060, true},
+		{"10.0.0.5", 5060, "203.0.113.10", 5060, bound, 5060, true}, // the bound address
+		{"10.0.0.5", 5061, "203.0.113.10", 5060, bound, 5060, false},
+		{"203.0.113.10", 5070, "203.0.113.10", 5060, bound, 5060, false},
+		{"[2001:db8::5]", 5070, "[2001:db8::5]", 5070, v6, 5060, true},
+		{"[2001:DB8::5]", 5070, "pbx.example", 5070, v6, 5060, true},
+		{"other.example", 5060, "sip.example.com", 5060, bound, 5060, false},
+	}
+	for _, tt := range tests {
+		if got := Names([]byte(tt.host), tt.port, tt.advHost, tt.advPort, tt.bound, tt.defPort); got != tt.want {
+			t.Errorf("Names(%s:%d, advertised %s:%d, bound %s) = %v", tt.host, tt.port, tt.advHost, tt.advPort, tt.bound, got)
+		}
+	}
+}

@@ -17,7 +17,7 @@ import (
 // left out, as Kamailio's add_path_received does.
 func AppendReceived(dst []byte, src netip.AddrPort, proto string) []byte {
 	dst = append(dst, "sip:"...)
-	dst = appendHostPort(dst, src)
+	dst = AppendHostPort(dst, src)
 	if proto != "" && !strings.EqualFold(proto, "udp") {
 		dst = append(dst, "%3Btransport%3D"...)
 		for i := 0; i < len(proto); i++ {
@@ -31,7 +31,9 @@ func AppendReceived(dst []byte, src netip.AddrPort, proto string) []byte {
 	return dst
 }
 
-func appendHostPort(dst []byte, ap netip.AddrPort) []byte {
+// AppendHostPort appends ap as a URI's hostport: IPv6 in brackets, IPv4
+// mapped addresses as IPv4.
+func AppendHostPort(dst []byte, ap netip.AddrPort) []byte {
 	a := ap.Addr().Unmap()
 	if a.Is6() {
 		dst = append(dst, '[')

@@ -125,11 +125,7 @@ func (r *natpingRole) reload(_ context.Context, cfg *config.Config) error {
 // register adds the database to readiness and exports the counters as
 // sipfleet_natping_<name>_total and the last cycle as gauges.
 func (r *natpingRole) register() error {
-	r.n.admin.AddReadiness("natping-db", func(ctx context.Context) error {
-		ctx, cancel := context.WithTimeout(ctx, time.Second)
-		defer cancel()
-		return r.db.Ping(ctx)
-	})
+	addDBReadiness(r.n, "natping-db", r.db)
 	if err := registerCounters(r.n.reg, "natping", r.p.Stats); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -273,4 +274,14 @@ func registerCounters(reg prometheus.Registerer, role string, stats func() map[s
 		})
 	}
 	return mgmt.RegisterSnapshot(reg, stats, metrics...)
+}
+
+// addDBReadiness makes /readyz depend on a role's database answering a
+// ping within a second.
+func addDBReadiness(n *Node, name string, db interface{ Ping(context.Context) error }) {
+	n.admin.AddReadiness(name, func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		return db.Ping(ctx)
+	})
 }

@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/sipfleet/sipfleet/internal/config"
 	"github.com/sipfleet/sipfleet/internal/mgmt"
@@ -108,12 +107,7 @@ func (r *proxyRole) stop(ctx context.Context) error {
 func (r *proxyRole) reload(context.Context, *config.Config) error { return nil }
 
 func (r *proxyRole) register() error {
-	a := r.n.admin
-	a.AddReadiness("proxy-db", func(ctx context.Context) error {
-		ctx, cancel := context.WithTimeout(ctx, time.Second)
-		defer cancel()
-		return r.db.Ping(ctx)
-	})
+	addDBReadiness(r.n, "proxy-db", r.db)
 	reg := roleRegisterer(r.n, "proxy")
 	if err := mgmt.RegisterTransport(reg, r.px.Transport().Stats); err != nil {
 		return err

@@ -179,12 +179,7 @@ func (r *registrarRole) stop(ctx context.Context) error {
 func (r *registrarRole) reload(context.Context, *config.Config) error { return nil }
 
 func (r *registrarRole) register() error {
-	a := r.n.admin
-	a.AddReadiness("registrar-db", func(ctx context.Context) error {
-		ctx, cancel := context.WithTimeout(ctx, time.Second)
-		defer cancel()
-		return r.db.Ping(ctx)
-	})
+	addDBReadiness(r.n, "registrar-db", r.db)
 	if err := mgmt.RegisterTransport(roleRegisterer(r.n, "registrar"), r.reg.Transport().Stats); err != nil {
 		return err
 	}

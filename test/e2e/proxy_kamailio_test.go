@@ -3,11 +3,7 @@ package e2e
 import (
 	"fmt"
 	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -83,64 +79,7 @@ request_route {
 // an OPTIONS.
 func startKamailioPeer(t *testing.T, ip netip.Addr, ua, lb netip.AddrPort) netip.AddrPort {
 	t.Helper()
-	bin := testenv.RequireBinary(t, "kamailio")
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "kamailio.cfg")
-	if err := os.WriteFile(cfg, fmt.Appendf(nil, kamailioPeerCfg, ua, lb), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := testenv.AddrPort(ip, testenv.FreeUDPPort(t, ip))
-	logPath := filepath.Join(dir, "kamailio.log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-f", cfg, "-l", "udp:"+addr.String(), "-n", "1", "-m", "32", "-M", "4",
-		"-DD", "-E", "-w", dir, "-Y", dir)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		t.Fatalf("start kamailio: %v", err)
-	}
-	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		logf.Close()
-		close(done)
-	}()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(kamStopGrace):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(logPath)
-			t.Logf("kamailio log %s:\n%s", logPath, b)
-		}
-	})
-	probe := testenv.NewSIPClient(t, testenv.AddrPort(ip, 0))
-	deadline := time.Now().Add(kamReadyWait)
-	for n := 1; ; n++ {
-		select {
-		case <-done:
-			t.Fatalf("kamailio exited before it was ready")
-		default:
-		}
-		probe.Send(addr, testenv.CRLF(fmt.Sprintf("OPTIONS sip:%[1]s SIP/2.0\nVia: SIP/2.0/UDP %[2]s;branch=z9hG4bK-kpeer-%[3]d\n"+
-			"Max-Forwards: 70\nFrom: <sip:probe@%[2]s>;tag=p%[3]d\nTo: <sip:%[1]s>\nCall-ID: kpeer-%[3]d@%[2]s\n"+
-			"CSeq: %[3]d OPTIONS\nContent-Length: 0\n\n", addr, probe.Addr(), n)))
-		b, _, err := probe.Recv(200 * time.Millisecond)
-		if err == nil && strings.HasPrefix(string(b), "SIP/2.0 200 ") {
-			return addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("kamailio: no 200 to OPTIONS on %s within %s", addr, kamReadyWait)
-		}
-	}
+	return runKamailio(t, ip, fmt.Sprintf(kamailioPeerCfg, ua, lb))
 }
 
 // TestProxyKamailioPeer (issue 5, "Interop"): Kamailio 5.6 as a peer

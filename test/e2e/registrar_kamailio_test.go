@@ -88,7 +88,7 @@ request_route {
 // ends; its log is printed if the test failed.
 func startKamailio(t *testing.T, ip netip.Addr, dbURL string, useDomain int) netip.AddrPort {
 	t.Helper()
-	bin := testenv.RequireBinary(t, "kamailio")
+	testenv.RequireBinary(t, "kamailio")
 	if _, err := os.Stat(filepath.Join(kamailioModules, "db_mysql.so")); err != nil {
 		msg := "kamailio's db_mysql module is missing (apt-get install kamailio-mysql-modules)"
 		if testenv.InCI() {
@@ -96,9 +96,22 @@ func startKamailio(t *testing.T, ip netip.Addr, dbURL string, useDomain int) net
 		}
 		t.Skip(msg + "; skipping (in CI this fails)")
 	}
+	// Kamailio writes DATETIMEs in its local time, sipfleet in UTC (see
+	// internal/store's doc): a Kamailio sharing the table runs in UTC.
+	return runKamailio(t, ip, fmt.Sprintf(kamailioCfg, dbURL, useDomain), "TZ=UTC")
+}
+
+// runKamailio runs Kamailio with the config text cfg on a free UDP port
+// of ip (one worker), with env added to its environment, and waits until
+// it answers an OPTIONS for itself with 200 (the configs say so for a
+// request without a user). It is stopped when the test ends; its log is
+// printed if the test failed.
+func runKamailio(t *testing.T, ip netip.Addr, cfg string, env ...string) netip.AddrPort {
+	t.Helper()
+	bin := testenv.RequireBinary(t, "kamailio")
 	dir := t.TempDir()
-	cfg := filepath.Join(dir, "kamailio.cfg")
-	if err := os.WriteFile(cfg, fmt.Appendf(nil, kamailioCfg, dbURL, useDomain), 0o644); err != nil {
+	cfgPath := filepath.Join(dir, "kamailio.cfg")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	addr := testenv.AddrPort(ip, testenv.FreeUDPPort(t, ip))
@@ -107,12 +120,10 @@ func startKamailio(t *testing.T, ip netip.Addr, dbURL string, useDomain int) net
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-f", cfg, "-l", "udp:"+addr.String(), "-n", "1", "-m", "32", "-M", "4",
+	cmd := exec.Command(bin, "-f", cfgPath, "-l", "udp:"+addr.String(), "-n", "1", "-m", "32", "-M", "4",
 		"-DD", "-E", "-w", dir, "-Y", dir)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	// Kamailio writes DATETIMEs in its local time, sipfleet in UTC (see
-	// internal/store's doc): a Kamailio sharing the table runs in UTC.
-	cmd.Env = append(os.Environ(), "TZ=UTC")
+	cmd.Env = append(os.Environ(), env...)
 	// Its own process group, so that stopping it reaches its children;
 	// and gone if the test binary dies.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}

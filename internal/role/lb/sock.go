@@ -70,18 +70,7 @@ func newSock(l *transport.Listener, sd side) (*sock, error) {
 // owns reports whether host:port (as written in a URI or Via; port 0 when
 // absent) names this socket, by its advertised or its bound address.
 func (s *sock) owns(host []byte, port int) bool {
-	if port == 0 {
-		port = defaultPort(s.l.Proto())
-	}
-	if port == s.port && strings.EqualFold(string(host), s.host) {
-		return true
-	}
-	a := s.l.Addr()
-	if port != int(a.Port()) {
-		return false
-	}
-	ip, ok := nat.HostIP(host)
-	return ok && ip == a.Addr().Unmap()
+	return nat.Names(host, port, s.host, s.port, s.l.Addr(), defaultPort(s.l.Proto()))
 }
 
 func defaultPort(p transport.Proto) int {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/sipfleet/sipfleet/internal/auth"
@@ -405,9 +404,9 @@ func (p *Proxy) viaOutbound(t target) target {
 	}
 	var b []byte
 	b = append(b, "<sip:"...)
-	b = appendAddrPort(b, ob)
+	b = nat.AppendHostPort(b, ob)
 	b = append(b, ";lr>,<sip:"...)
-	b = appendAddrPort(b, t.dst)
+	b = nat.AppendHostPort(b, t.dst)
 	if t.proto != transport.UDP {
 		b = append(b, ";transport="...)
 		b = append(b, strings.ToLower(t.proto.String())...)
@@ -418,19 +417,6 @@ func (p *Proxy) viaOutbound(t target) target {
 	}
 	t.route, t.dst, t.proto = b, ob, transport.UDP
 	return t
-}
-
-func appendAddrPort(b []byte, ap netip.AddrPort) []byte {
-	a := ap.Addr().Unmap()
-	if a.Is6() {
-		b = append(b, '[')
-		b = a.AppendTo(b)
-		b = append(b, ']')
-	} else {
-		b = a.AppendTo(b)
-	}
-	b = append(b, ':')
-	return strconv.AppendUint(b, uint64(ap.Port()), 10)
 }
 
 // routes is what the proxy reads of a request's Route set (§16.4).

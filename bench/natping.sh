@@ -19,9 +19,10 @@
 #
 # Environment (defaults):
 #   N=1000000              bindings
+#   BATCH=1000             the pinger's page size in the cycles (natping.batch)
 #   SIPFLEET_TEST_MYSQL    unset: SQLite only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "natping.sh: needs root (raw sockets)" >&2; exit 2; }
-SIPFLEET_BENCH_NATPING=1 SIPFLEET_BENCH_NATPING_N="${N:-1000000}" \
+SIPFLEET_BENCH_NATPING=1 SIPFLEET_BENCH_NATPING_N="${N:-1000000}" SIPFLEET_BENCH_NATPING_BATCH="${BATCH:-1000}" \
 	go test -v -count=1 -timeout 30m -run TestNATPingBench ./bench/natping

@@ -42,6 +42,12 @@ func TestNATPingBench(t *testing.T) {
 			t.Fatalf("SIPFLEET_BENCH_NATPING_N=%q: want 1 to 5000000", s)
 		}
 	}
+	if s := os.Getenv("SIPFLEET_BENCH_NATPING_BATCH"); s != "" {
+		var err error
+		if cycleBatch, err = strconv.Atoi(s); err != nil || cycleBatch <= 0 || cycleBatch > 100_000 {
+			t.Fatalf("SIPFLEET_BENCH_NATPING_BATCH=%q: want 1 to 100000", s)
+		}
+	}
 	nic, lo := nicSink(t), loopbackSink(t)
 	t.Logf("%d bindings, GOMAXPROCS %d", n, runtime.GOMAXPROCS(0))
 	for _, sk := range []sink{nic, lo} {
@@ -138,11 +144,15 @@ func readAll(t *testing.T, db store.Location, n, batch, shards int) {
 	}
 }
 
+// cycleBatch is the pinger's page size in the cycles (natping.batch):
+// SIPFLEET_BENCH_NATPING_BATCH, or the default.
+var cycleBatch = natping.DefaultBatch
+
 func cycle(t *testing.T, db natping.Store, sk sink, name string, interval time.Duration, n int) {
 	s := sk.open(t)
 	defer s.Close()
 	p, err := natping.New(natping.Options{Store: db, Sender: s, Source4: netip.MustParseAddrPort("203.0.113.10:5060"),
-		Settings: natping.Settings{Interval: interval, Batch: 1000, QueryTimeout: 30 * time.Second}})
+		Settings: natping.Settings{Interval: interval, Batch: cycleBatch, QueryTimeout: 30 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,11 +81,31 @@ trap 'exit 130' INT TERM
 mariadb -e "CREATE DATABASE IF NOT EXISTS \`$DB\`"
 "$BIN" db migrate --db "$DB_URL"
 
-# run NAME: the shared REGISTER benchmark against whatever listens on REG_ADDR
+# run NAME: the shared REGISTER benchmark against whatever listens on
+# REG_ADDR. SIPp logs every REGISTER's response time (-trace_rtt), from
+# which latency prints each step's median and 99th percentile.
 run() {
 	local name=$1
-	OUT="$OUT/$name" TARGET_NAME=$name "$SHARED/run-register.sh" "$REG_ADDR" >"$OUT/$name.txt" 2>&1 || true
+	OUT="$OUT/$name" TARGET_NAME=$name SIPP_OPTS="${SIPP_OPTS:-} -trace_rtt -rtt_freq 100" \
+		"$SHARED/run-register.sh" "$REG_ADDR" >"$OUT/$name.txt" 2>&1 || true
 	grep -E "^(CONFIG|preload|STEP|NOTE|RESULT)" "$OUT/$name.txt" | sed "s/^/[$name] /" || true
+	latency "$name"
+}
+
+# latency NAME: per step, the median and p99 of the REGISTER response
+# times SIPp recorded (its *_rtt.csv: date_ms;response_time_ms;rtd_no).
+latency() {
+	local d step
+	for d in "$OUT/$1"/step-*; do
+		[ -d "$d" ] || continue
+		step=${d##*/step-}
+		cat "$d"/*_rtt.csv 2>/dev/null | cut -d';' -f2 | grep -E '^[0-9.]+$' | sort -n |
+			awk -v name="$1" -v step="$step" '{ v[NR] = $1 }
+			END {
+				if (NR == 0) exit
+				printf "[%s] LATENCY offered=%s n=%d p50=%.1fms p99=%.1fms\n", name, step, NR, v[int(NR * 0.50) + 1], v[int(NR * 0.99) + 1]
+			}'
+	done | sort -t= -k2 -n
 }
 
 for sys in $SYSTEMS; do

@@ -57,6 +57,9 @@ type job struct {
 	req *sip.Msg
 }
 
+// queueMin is the least number of REGISTERs waiting for a worker.
+const queueMin = 1024
+
 // New builds a registrar; Start binds its sockets.
 func New(opt Options) (*Registrar, error) {
 	if opt.Store == nil {
@@ -74,9 +77,11 @@ func New(opt Options) (*Registrar, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	// A short queue: a REGISTER that would wait longer than SIP's first
-	// retransmission (T1, 500 ms) is better refused at once with 503.
-	r := &Registrar{opt: opt, log: opt.Logger, jobs: make(chan job, opt.Workers*4)}
+	// The queue absorbs the database's hiccups (a checkpoint, an fsync
+	// that takes 100 ms) at a few thousand REGISTERs a second; beyond it
+	// the registrar is behind by more than SIP's first retransmission
+	// (T1, 500 ms at 2,000/s), and a 503 at once is better.
+	r := &Registrar{opt: opt, log: opt.Logger, jobs: make(chan job, max(opt.Workers*4, queueMin))}
 	r.msgs.New = func() any { return new(sip.Msg) }
 	r.base, r.stop = context.WithCancel(context.Background())
 	timers := opt.Timers

@@ -312,3 +312,29 @@ func TestStrictRouterCompat(t *testing.T) {
 		t.Fatalf("R-URI %q, Routes %q", got.RequestURIBytes(), routes)
 	}
 }
+
+// TestTryingIsHopByHop: the destination's 100 Trying is not relayed
+// (RFC 3261 §16.7 step 5); a caller that retransmits its INVITE gets a 100
+// of the LB's own, and the 180 that follows is relayed as usual.
+func TestTryingIsHopByHop(t *testing.T) {
+	f := newFixture(t, nil)
+	invite := f.request("INVITE", "sip:bob@example.com")
+	f.ua.send(f.pubAddr, invite)
+	var proxy *peer
+	var inv *sip.Msg
+	select {
+	case inv = <-recvAsync(f.proxy1):
+		proxy = f.proxy1
+	case inv = <-recvAsync(f.proxy2):
+		proxy = f.proxy2
+	}
+	proxy.answer(f.priv, inv, 100)
+	f.ua.send(f.pubAddr, invite) // the caller retransmits
+	if r := f.ua.recv(); r.StatusCode() != 100 || r.Count(sip.HdrVia) != 1 {
+		t.Fatalf("UA got %d with %d Vias, want the LB's own 100", r.StatusCode(), r.Count(sip.HdrVia))
+	}
+	proxy.answer(f.priv, inv, 180)
+	if r := f.ua.recv(); r.StatusCode() != 180 {
+		t.Fatalf("UA got %d, want 180", r.StatusCode())
+	}
+}

@@ -36,9 +36,14 @@ func (f *flight) OnResponse(tx *transaction.ClientTx, resp *sip.Msg) {
 	case code >= 200:
 		lb.disp.ReportSuccess(f.dst)
 	}
-	if code > 100 {
-		f.answered = true
+	if code == 100 {
+		// Hop by hop (RFC 3261 §16.7 step 5): it stopped the flight's
+		// own retransmissions; the caller hears a 100 of the LB's making
+		// only if it retransmits (see retransmission). That saves a
+		// datagram on every call.
+		return
 	}
+	f.answered = true
 	if code >= 200 && code < 300 {
 		f.success = true
 	}
@@ -135,6 +140,12 @@ func (lb *LB) retransmission(w *work, p *transport.Packet) bool {
 	switch {
 	case m.Method() == sip.ACK && !f.success:
 	case m.Method() == f.method && m.Method() != sip.ACK:
+		if f.last == nil && f.method == sip.INVITE && f.req != nil {
+			// Nothing relayed yet: the LB's transaction has the INVITE
+			// in hand, which a 100 of its own tells the caller (§16.2).
+			f.last = sip.AppendResponse(nil, f.req, 100, "Trying", nil)
+			f.lastTo, f.lastSock = target{addr: f.src, proto: f.in.l.Proto()}, f.in
+		}
 		if f.last != nil {
 			lb.send(w, f.lastSock, f.lastTo, f.last)
 		}

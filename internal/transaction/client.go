@@ -169,6 +169,24 @@ func (tx *ClientTx) begin(fx *effects) {
 // statelessly (§16.7; RFC 6026: a UA core drops it). m may be
 // reused once HandleResponse returns.
 func (l *Layer) HandleResponse(m *sip.Msg) bool {
+	return l.HandleResponseArg(m, nil)
+}
+
+// ClientTUArg is a ClientTU that takes what the caller of
+// HandleResponseArg passed along with the response: its per-goroutine
+// scratch state, say, which a callback made on that goroutine may use
+// (an LB relays the response through its read loop's batch of sends).
+type ClientTUArg interface {
+	ClientTU
+	// OnResponseArg is OnResponse for a response delivered by
+	// HandleResponseArg with a non-nil arg.
+	OnResponseArg(tx *ClientTx, resp *sip.Msg, arg any)
+}
+
+// HandleResponseArg is HandleResponse, passing arg to a ClientTUArg's
+// OnResponseArg; it is called on the caller's goroutine before
+// HandleResponseArg returns.
+func (l *Layer) HandleResponseArg(m *sip.Msg, arg any) bool {
 	if l.closed.Load() || m.IsRequest() {
 		return false
 	}
@@ -196,6 +214,9 @@ func (l *Layer) HandleResponse(m *sip.Msg) bool {
 		tx.nonInviteResponse(m, &fx)
 	}
 	sh.mu.Unlock()
+	if arg != nil {
+		fx.setArg(arg)
+	}
 	l.run(&fx, false)
 	return true
 }

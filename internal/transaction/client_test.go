@@ -359,3 +359,37 @@ func TestNewClientTxErrors(t *testing.T) {
 		t.Errorf("after Close: got %v, want ErrClosed", err)
 	}
 }
+
+// argTU records what OnResponseArg was given.
+type argTU struct {
+	ClientFuncs
+	args []any
+	resp []int
+}
+
+func (a *argTU) OnResponse(_ *ClientTx, resp *sip.Msg) {
+	a.args, a.resp = append(a.args, nil), append(a.resp, resp.StatusCode())
+}
+
+func (a *argTU) OnResponseArg(_ *ClientTx, resp *sip.Msg, arg any) {
+	a.args, a.resp = append(a.args, arg), append(a.resp, resp.StatusCode())
+}
+
+// HandleResponseArg hands its arg to a ClientTUArg, on the caller's
+// goroutine, and HandleResponse still calls plain OnResponse.
+func TestHandleResponseArg(t *testing.T) {
+	h := newHarness(t, Config{})
+	tu := &argTU{}
+	if _, err := h.l.NewClientTx(readMsg(t, "client-invite.sip"), h.send, false, tu); err != nil {
+		t.Fatal(err)
+	}
+	if !h.l.HandleResponseArg(parseMsg(t, readMsg(t, "client-180.sip")), "loop-1") {
+		t.Fatal("180 not matched")
+	}
+	if !h.l.HandleResponse(parseMsg(t, readMsg(t, "client-200.sip"))) {
+		t.Fatal("200 not matched")
+	}
+	if len(tu.args) != 2 || tu.args[0] != "loop-1" || tu.args[1] != nil || tu.resp[0] != 180 || tu.resp[1] != 200 {
+		t.Errorf("TU got args %v for responses %v; want [loop-1 <nil>] for [180 200]", tu.args, tu.resp)
+	}
+}

@@ -32,6 +32,7 @@ type effect struct {
 	ctx  *ClientTx
 	stx  *ServerTx
 	resp *sip.Msg
+	arg  any // HandleResponseArg's, for a ClientTUArg
 	err  error
 	f    func()
 }
@@ -58,6 +59,20 @@ func (fx *effects) add(e effect) {
 }
 
 func (fx *effects) len() int { return fx.n + len(fx.more) }
+
+// setArg gives arg to the OnResponse effects queued.
+func (fx *effects) setArg(arg any) {
+	for i := range fx.n {
+		if fx.inline[i].op == opResponse {
+			fx.inline[i].arg = arg
+		}
+	}
+	for i := range fx.more {
+		if fx.more[i].op == opResponse {
+			fx.more[i].arg = arg
+		}
+	}
+}
 
 // take returns the i-th effect and clears its slot, so a reused queue
 // holds no stale references.
@@ -116,7 +131,11 @@ func (l *Layer) exec(e effect, fx *effects, sync bool) {
 			l.sendFailed(e, err, fx, sync)
 		}
 	case opResponse:
-		e.ctx.tu.OnResponse(e.ctx, e.resp)
+		if tu, ok := e.ctx.tu.(ClientTUArg); ok && e.arg != nil {
+			tu.OnResponseArg(e.ctx, e.resp, e.arg)
+		} else {
+			e.ctx.tu.OnResponse(e.ctx, e.resp)
+		}
 	case opClientError:
 		e.ctx.tu.OnError(e.ctx, e.err)
 	case opClientDone:

@@ -92,8 +92,12 @@ func (f *flight) next(w *work) bool {
 		f.attempt++
 		f.dst = dst
 		b := lb.buildAttempt(w, f, out, t)
-		send := lb.sendFunc(out, t)
+		send := lb.sendFunc(out, t, f)
+		// The first send happens inside NewClientTx: on a read loop it
+		// joins the loop's batch of sends (see sendFunc).
+		f.firstSend.Store(w.p)
 		tx, err := lb.txl.NewClientTx(b, send, out.l.Proto().Stream(), f)
+		f.firstSend.Store(nil)
 		if err != nil {
 			lb.disp.ReportFailure(dst, err)
 			lb.stats.inc(cSendErrors)
@@ -156,9 +160,17 @@ func wantsOutbound(m *sip.Msg) bool {
 }
 
 // sendFunc binds a transaction to its socket and destination.
-func (lb *LB) sendFunc(out *sock, t target) transaction.SendFunc {
+func (lb *LB) sendFunc(out *sock, t target, f *flight) transaction.SendFunc {
 	if out.l.Proto() == transport.UDP {
-		return func(b []byte) error { return lb.tr.SendUDP(out.udp, t.addr, b) }
+		if f == nil {
+			return func(b []byte) error { return lb.tr.SendUDP(out.udp, t.addr, b) }
+		}
+		return func(b []byte) error {
+			if p := f.firstSend.Load(); p != nil {
+				return lb.tr.SendUDPBatched(p, out.udp, t.addr, b)
+			}
+			return lb.tr.SendUDP(out.udp, t.addr, b)
+		}
 	}
 	return func(b []byte) error {
 		_, err := lb.tr.SendStream(lb.ctx(), out.l, t.addr, b)

@@ -3,10 +3,12 @@ package lb
 import (
 	"net/netip"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sipfleet/sipfleet/internal/dispatcher"
 	"github.com/sipfleet/sipfleet/internal/sip"
 	"github.com/sipfleet/sipfleet/internal/transaction"
+	"github.com/sipfleet/sipfleet/internal/transport"
 )
 
 // flight is one request the LB dispatched: the client transaction of its
@@ -34,6 +36,11 @@ type flight struct {
 	lastTo    target
 	lastSock  *sock
 	done      bool
+	// firstSend is the packet being handled while an attempt's
+	// transaction makes its first send, which then joins that read
+	// loop's batch; nil otherwise (retransmissions, failover from a
+	// timer).
+	firstSend atomic.Pointer[transport.Packet]
 }
 
 // flights is the table of flights, sharded so that the read loops and the

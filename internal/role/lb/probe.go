@@ -61,7 +61,7 @@ func (lb *LB) Probe(ctx context.Context, dst *dispatcher.Destination) (time.Dura
 		},
 		Error: func(_ *transaction.ClientTx, err error) { done <- err },
 	}
-	if _, err := lb.txl.NewClientTx(sip.AppendRequest(nil, &req), lb.sendFunc(out, t), out.l.Proto().Stream(), tu); err != nil {
+	if _, err := lb.txl.NewClientTx(sip.AppendRequest(nil, &req), lb.sendFunc(out, t, nil), out.l.Proto().Stream(), tu); err != nil {
 		if !out.l.Proto().Stream() {
 			// A UDP send fails only for reasons of this host (its source
 			// address is a VIP the other LB holds): not the backend's.

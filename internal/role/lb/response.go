@@ -27,7 +27,7 @@ func (lb *LB) response(w *work, p *transport.Packet, perr error) {
 	// The transaction layer only matches branches of the LB's own client
 	// transactions (failover attempts, probes, the LB's CANCELs), so it is
 	// the gatekeeper for the responses that have no Via below the LB's.
-	if tag.attempt > 0 && lb.txl.HandleResponse(m) {
+	if tag.attempt > 0 && lb.txl.HandleResponseArg(m, w) {
 		return
 	}
 	if n < 2 {

@@ -12,9 +12,24 @@ import (
 // OnResponse is the flight's client transaction reporting a response from
 // the destination: relay it to the caller, or fail over.
 func (f *flight) OnResponse(tx *transaction.ClientTx, resp *sip.Msg) {
+	w := f.lb.work.Get().(*work)
+	defer f.lb.work.Put(w)
+	f.onResponse(tx, resp, w)
+}
+
+// OnResponseArg is OnResponse on the read loop that received the
+// response, with that loop's work: the relay joins its batch of sends.
+func (f *flight) OnResponseArg(tx *transaction.ClientTx, resp *sip.Msg, arg any) {
+	w, ok := arg.(*work)
+	if !ok {
+		f.OnResponse(tx, resp)
+		return
+	}
+	f.onResponse(tx, resp, w)
+}
+
+func (f *flight) onResponse(tx *transaction.ClientTx, resp *sip.Msg, w *work) {
 	lb := f.lb
-	w := lb.work.Get().(*work)
-	defer lb.work.Put(w)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	code := resp.StatusCode()
@@ -181,4 +196,4 @@ func (lb *LB) cancel(w *work, p *transport.Packet) bool {
 	return true
 }
 
-var _ transaction.ClientTU = (*flight)(nil)
+var _ transaction.ClientTUArg = (*flight)(nil)

@@ -197,3 +197,14 @@ func allValues(m *sip.Msg, id sip.HdrID) []string {
 	m.Values(id, func(v []byte) bool { out = append(out, string(v)); return true })
 	return out
 }
+
+// dispatched waits for the INVITE the LB dispatched to one of the two
+// proxies, and says which.
+func (f *fixture) dispatched() (*peer, *sip.Msg) {
+	select {
+	case inv := <-recvAsync(f.proxy1):
+		return f.proxy1, inv
+	case inv := <-recvAsync(f.proxy2):
+		return f.proxy2, inv
+	}
+}

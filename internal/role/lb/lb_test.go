@@ -76,14 +76,7 @@ func TestRegisterOutboundGetsOb(t *testing.T) {
 func TestCallThroughLB(t *testing.T) {
 	f := newFixture(t, nil)
 	f.ua.send(f.pubAddr, f.request("INVITE", "sip:bob@example.com"))
-	var proxy *peer
-	var inv *sip.Msg
-	select {
-	case inv = <-recvAsync(f.proxy1):
-		proxy = f.proxy1
-	case inv = <-recvAsync(f.proxy2):
-		proxy = f.proxy2
-	}
+	proxy, inv := f.dispatched()
 	rr := allValues(inv, sip.HdrRecordRoute)
 	wantRR := []string{fmt.Sprintf("<sip:%v;lr;r2=on>", f.priv), fmt.Sprintf("<sip:%v;lr;r2=on>", f.pubAddr)}
 	if strings.Join(rr, "|") != strings.Join(wantRR, "|") {
@@ -210,13 +203,10 @@ func TestNotAnOpenRelay(t *testing.T) {
 func TestFailoverOn503(t *testing.T) {
 	f := newFixture(t, func(o *Options) { o.MaxFailover = 2 })
 	f.ua.send(f.pubAddr, f.request("INVITE", "sip:bob@example.com"))
-	var first, second *peer
-	var inv *sip.Msg
-	select {
-	case inv = <-recvAsync(f.proxy1):
-		first, second = f.proxy1, f.proxy2
-	case inv = <-recvAsync(f.proxy2):
-		first, second = f.proxy2, f.proxy1
+	first, inv := f.dispatched()
+	second := f.proxy1
+	if first == f.proxy1 {
+		second = f.proxy2
 	}
 	first.answer(f.priv, inv, 503)
 	if ack := first.recvRequest(); ack.Method() != sip.ACK {
@@ -237,14 +227,7 @@ func TestCancelReachesTheDestination(t *testing.T) {
 	f := newFixture(t, nil)
 	invite := f.request("INVITE", "sip:bob@example.com")
 	f.ua.send(f.pubAddr, invite)
-	var dst *peer
-	var inv *sip.Msg
-	select {
-	case inv = <-recvAsync(f.proxy1):
-		dst = f.proxy1
-	case inv = <-recvAsync(f.proxy2):
-		dst = f.proxy2
-	}
+	dst, inv := f.dispatched()
 	dst.answer(f.priv, inv, 180)
 	if r := f.ua.recv(); r.StatusCode() != 180 {
 		t.Fatalf("UA got %d", r.StatusCode())
@@ -320,14 +303,7 @@ func TestTryingIsHopByHop(t *testing.T) {
 	f := newFixture(t, nil)
 	invite := f.request("INVITE", "sip:bob@example.com")
 	f.ua.send(f.pubAddr, invite)
-	var proxy *peer
-	var inv *sip.Msg
-	select {
-	case inv = <-recvAsync(f.proxy1):
-		proxy = f.proxy1
-	case inv = <-recvAsync(f.proxy2):
-		proxy = f.proxy2
-	}
+	proxy, inv := f.dispatched()
 	proxy.answer(f.priv, inv, 100)
 	f.ua.send(f.pubAddr, invite) // the caller retransmits
 	if r := f.ua.recv(); r.StatusCode() != 100 || r.Count(sip.HdrVia) != 1 {

@@ -85,6 +85,7 @@ func (r *proxyRole) options(cfg *config.Config) (proxy.Options, error) {
 	opt := proxy.Options{
 		Transport: tc, Timers: transaction.Config{T1: cfg.SIP.T1, T2: cfg.SIP.T2, T4: cfg.SIP.T4},
 		Store: r.db, Resolver: r.dns, Rules: rules, Workers: c.Workers, QueryTimeout: c.QueryTimeout, Logger: r.n.log,
+		Secret: []byte(c.Secret),
 	}
 	if c.Auth {
 		a, err := newAuthenticator(c.Secret, c.AuthAlgorithms, nonceCounter{r.db})

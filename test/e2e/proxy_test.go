@@ -153,7 +153,13 @@ func TestProxyCallThroughFleet(t *testing.T) {
 		t.Errorf("INVITE Request-URI %s, want Bob's contact %s", got, bob.contact)
 	}
 	rr := routes(t, inv, sip.HdrRecordRoute)
-	proxyRR := fmt.Sprintf("<sip:%s;lr>", f.proxy)
+	if len(rr) != 5 {
+		t.Fatalf("Record-Route at Bob: %v, want 5 entries (LB, LB, proxy, LB, LB)", rr)
+	}
+	proxyRR := rr[2] // the proxy's, with its dialog token (checked below)
+	if !strings.HasPrefix(proxyRR, fmt.Sprintf("<sip:%s;lr;sft=", f.proxy)) {
+		t.Errorf("the proxy's Record-Route %s lacks its token", proxyRR)
+	}
 	want := []string{rrEntry(f.lb.pub), rrEntry(f.lb.priv), proxyRR, rrEntry(f.lb.priv), rrEntry(f.lb.pub)}
 	if strings.Join(rr, ", ") != strings.Join(want, ", ") {
 		t.Errorf("Record-Route at Bob:\n got %v\nwant %v", rr, want)
@@ -303,6 +309,16 @@ func TestProxyAuth(t *testing.T) {
 	}
 	reply(bob.c, from, got, 486, "bob-tag")
 	expectResponse(t, alice.c, 486)
+
+	// Alice's credentials do not let her call as Carol (the From is who
+	// gets billed).
+	carol := newPhone(t, lbIP(t, base, 6), "carol")
+	cred, err = auth.Answer(v, "alice", regPassword, "INVITE", "sip:bob@"+regDomain, 2, "cn0nce2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	carol.c.Send(f.lb.pub, carol.invite("bob", "call-6c", "Proxy-Authorization: "+cred))
+	expectResponse(t, carol.c, 403)
 }
 
 // gateway is a SIPp UAS standing in for a PSTN gateway on a fixed port,

@@ -79,7 +79,10 @@ func (lb *LB) build(w *work, m *sip.Msg, f *fwd) []byte {
 }
 
 // setReceived adds received (and fills rport when asked for) to the top
-// Via when the request did not come from where its Via says.
+// Via when the request did not come from where its Via says. A received
+// the sender wrote itself is always replaced: the backends read the
+// request's origin from it (a proxy trusts peers by it), so it must be
+// the LB's word, not the sender's.
 func setReceived(e *sip.Editor, m *sip.Msg, src netip.AddrPort) {
 	v, err := m.TopVia()
 	if err != nil {
@@ -87,7 +90,7 @@ func setReceived(e *sip.Editor, m *sip.Msg, src netip.AddrPort) {
 	}
 	_, rport := v.RPort()
 	ip := src.Addr().Unmap()
-	if h, ok := nat.HostIP(v.Host); ok && h == ip && !rport {
+	if h, ok := nat.HostIP(v.Host); ok && h == ip && !rport && len(v.Received()) == 0 {
 		return
 	}
 	var buf [48]byte

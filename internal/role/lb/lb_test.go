@@ -314,3 +314,18 @@ func TestTryingIsHopByHop(t *testing.T) {
 		t.Fatalf("UA got %d, want 180", r.StatusCode())
 	}
 }
+
+// A received= written by the sender itself is replaced by its real
+// source: the backends trust the origin the LB records.
+func TestForgedReceivedReplaced(t *testing.T) {
+	f := newFixture(t, nil)
+	msg := f.request("INVITE", "sip:bob@example.com")
+	msg = strings.Replace(msg, ";rport\r\n", ";received=192.0.2.99\r\n", 1)
+	f.ua.send(f.pubAddr, msg)
+	_, inv := f.dispatched()
+	var vias []sip.Via
+	_ = inv.Vias(func(v sip.Via) bool { vias = append(vias, v); return true })
+	if got := string(vias[1].Received()); got != "127.0.0.1" {
+		t.Errorf("the UA's Via says received=%s, want its real source 127.0.0.1: %s", got, vias[1].Raw)
+	}
+}

@@ -41,6 +41,12 @@ func (b *branch) finishLocked() {
 // transaction. A failure of the first send counts as a 503 from the
 // target, so the search moves on.
 func (p *Proxy) startBranch(c *call, b *branch) {
+	c.mu.Lock()
+	gone := b.done || c.final || c.cancelled
+	c.mu.Unlock()
+	if gone {
+		return // cancelled, or answered, while the group was being started
+	}
 	p.stats.inc(cBranches)
 	s := p.sockFor(b.t.dst, b.t.proto)
 	var tx *transaction.ClientTx
@@ -122,8 +128,8 @@ func (b *branch) OnResponse(tx *transaction.ClientTx, resp *sip.Msg) {
 		// Every 2xx goes upstream, also after a final (§16.7 step 5): the
 		// caller must see each dialog a fork created.
 		up := p.upstream(resp)
-		if err := c.tx.RespondBytes(up); err != nil {
-			p.relayByVia(up)
+		if err := c.tx.RespondBytes(up); err != nil && c.invite {
+			p.relayByVia(up) // an INVITE's 2xx after the final (§16.7 step 5)
 		}
 		if !c.final {
 			c.setFinal()
@@ -222,7 +228,7 @@ var hashSeed = maphash.MakeSeed()
 
 // loopHash digests what identifies a request on its way through the
 // proxy (§16.6 step 8): the Request-URI as received, From and To tags,
-// Call-ID, CSeq number, Proxy-Require and Proxy-Authorization. The same
+// Call-ID, CSeq number, Route, Proxy-Require and Proxy-Authorization. The same
 // request coming back unchanged is a loop (§16.3 step 4); one whose
 // Request-URI was retargeted is a spiral and goes on.
 func loopHash(m *sip.Msg) (h [8]byte) {
@@ -237,7 +243,7 @@ func loopHash(m *sip.Msg) (h [8]byte) {
 	_, _ = d.Write(m.CallID())
 	seq, _, _ := m.CSeq()
 	_, _ = d.WriteString(strconv.FormatUint(uint64(seq), 10))
-	for _, id := range [...]sip.HdrID{sip.HdrProxyRequire, sip.HdrProxyAuthorization} {
+	for _, id := range [...]sip.HdrID{sip.HdrRoute, sip.HdrProxyRequire, sip.HdrProxyAuthorization} {
 		m.Values(id, func(v []byte) bool {
 			_ = d.WriteByte(0)
 			_, _ = d.Write(v)

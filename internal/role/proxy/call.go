@@ -25,17 +25,17 @@ type call struct {
 	hash   [8]byte // loop-detection hash of the request (§16.6 step 8)
 
 	mu        sync.Mutex
-	pop       int      // own Route entries at the top of the request
-	strict    bool     // the previous hop was a strict router (§16.4)
-	rr        bool     // Record-Route the forwarded request
-	groups    []group  // serial groups still to try
-	pending   int      // branches without a final answer
-	routing   bool     // the worker has not started branches yet
-	final     bool     // a final response went upstream
-	cancelled bool     // CANCEL received, or a 2xx/6xx ended the search
-	best      []byte   // the best final so far, ready to send upstream (our Via removed)
-	bestCode  int      // its code, or a code of our own making with best nil
-	auth      [][]byte // challenge headers of every 401/407 (§16.7 step 7)
+	pop       int         // own Route entries at the top of the request
+	strict    bool        // the previous hop was a strict router (§16.4)
+	rr        bool        // Record-Route the forwarded request
+	groups    []group     // serial groups still to try
+	pending   int         // branches without a final answer
+	routing   bool        // the worker has not started branches yet
+	final     bool        // a final response went upstream
+	cancelled bool        // CANCEL received, or a 2xx/6xx ended the search
+	best      []byte      // the best final so far, ready to send upstream (our Via removed)
+	bestCode  int         // its code, or a code of our own making with best nil
+	auth      []challenge // challenge headers of every 401/407 (§16.7 step 7)
 	branches  []*branch
 	failover  func(code int) bool // whether a code moves on to the next group
 	consumed  bool                // the Proxy-Authorization was ours: removed
@@ -54,15 +54,18 @@ type target struct {
 	gateway bool // a PSTN gateway or foreign target: avoided after a failure
 }
 
-func newCall(p *Proxy, tx *transaction.ServerTx, req *sip.Msg, src netip.AddrPort) *call {
-	c := &call{p: p, tx: tx, req: req, src: src, invite: req.Method() == sip.INVITE, routing: true}
+// init attaches the call to its transaction and request; the call was
+// made with the transaction (HandlePacket), possibly cancelled already.
+func (c *call) init(tx *transaction.ServerTx, req *sip.Msg) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.tx, c.req, c.invite = tx, req, req.Method() == sip.INVITE
 	c.isCall = c.invite && len(req.ToTag()) == 0
-	if c.isCall {
-		p.stats.inc(cCalls)
-	}
-	p.active.Add(1)
 	c.hash = loopHash(req)
-	return c
+	if c.isCall {
+		c.p.stats.inc(cCalls)
+	}
+	c.p.active.Add(1)
 }
 
 // respond answers the request with a response of the proxy's own making
@@ -205,14 +208,16 @@ func (c *call) finishLocked() {
 // class; within 4xx a challenge, whose headers are gathered from all.
 func (c *call) consider(code int, b []byte, resp *sip.Msg) {
 	if code == 401 || code == 407 {
-		id := sip.HdrWWWAuthenticate
-		if code == 407 {
-			id = sip.HdrProxyAuthenticate
+		for _, h := range []challenge{{name: "WWW-Authenticate"}, {name: "Proxy-Authenticate"}} {
+			id := sip.HdrWWWAuthenticate
+			if h.name == "Proxy-Authenticate" {
+				id = sip.HdrProxyAuthenticate
+			}
+			resp.Values(id, func(v []byte) bool {
+				c.auth = append(c.auth, challenge{name: h.name, value: append([]byte(nil), v...)})
+				return true
+			})
 		}
-		resp.Values(id, func(v []byte) bool {
-			c.auth = append(c.auth, append([]byte(nil), v...))
-			return true
-		})
 	}
 	if code == 430 {
 		code = 480 // RFC 5626 §5.3: a failed flow is as good as no binding
@@ -225,6 +230,13 @@ func (c *call) consider(code int, b []byte, resp *sip.Msg) {
 			c.best = append([]byte(nil), b...)
 		}
 	}
+}
+
+// challenge is one challenge header of a 401 or 407, kept under its own
+// name: a 407 gathered with a 401 carries both kinds.
+type challenge struct {
+	name  string
+	value []byte
 }
 
 // better ranks final responses per §16.7 step 6.
@@ -285,7 +297,7 @@ func (p *Proxy) cancel(tx *transaction.ServerTx, req *sip.Msg) {
 		return
 	}
 	c.cancelAllLocked()
-	c.finishLocked()
+	c.finishLocked() // waits for the worker if it is still routing
 }
 
 // outcome counts the final answer of a call.

@@ -45,7 +45,7 @@ func (p *Proxy) buildRequest(c *call, t *target, s *sock, branch []byte) []byte 
 	via := make([]byte, 0, len(s.via)+len(branch))
 	e.PrependHeader("Via", append(append(via, s.via...), branch...))
 	if rr {
-		e.PrependHeader("Record-Route", s.rr)
+		e.PrependHeader("Record-Route", s.recordRoute(p.rrToken(m.CallID())))
 	}
 	if t.route != nil {
 		e.PrependHeader("Route", t.route)
@@ -67,39 +67,31 @@ func (p *Proxy) upstream(resp *sip.Msg) []byte {
 }
 
 // withChallenges gives the chosen 401 or 407 every challenge the branches
-// sent (§16.7 step 7), so the caller can answer all of them at once.
-func (p *Proxy) withChallenges(b []byte, challenges [][]byte) []byte {
+// sent (§16.7 step 7), each under its own header name, so the caller can
+// answer all of them at once.
+func (p *Proxy) withChallenges(b []byte, challenges []challenge) []byte {
 	var m sip.Msg
 	if err := m.Parse(b); err != nil {
 		return b
 	}
-	id, name := sip.HdrWWWAuthenticate, "WWW-Authenticate"
-	if m.StatusCode() == 407 {
-		id, name = sip.HdrProxyAuthenticate, "Proxy-Authenticate"
-	}
 	e := sip.NewEditor(&m)
-	e.RemoveAll(id)
-	for _, v := range challenges {
-		e.AppendHeader(name, v)
+	e.RemoveAll(sip.HdrWWWAuthenticate)
+	e.RemoveAll(sip.HdrProxyAuthenticate)
+	for _, ch := range challenges {
+		e.AppendHeader(ch.name, ch.value)
 	}
 	return e.AppendTo(nil)
 }
 
-// handleResponse passes a response to its client transaction; one that
-// matches none (a 2xx retransmission after the transaction ended, or a
-// stray) is forwarded statelessly by its Via if the top Via is ours
-// (§16.7, §16.11).
+// handleResponse passes a response to its client transaction. One that
+// matches none is dropped (RFC 6026 §7.3 removed the stateless
+// forwarding of §16.7: a late 2xx is caught by the client transaction's
+// Accepted state, and relaying strays would let anyone aim the proxy's
+// packets at a victim named in a forged Via).
 func (p *Proxy) handleResponse(m *sip.Msg) {
-	if p.txl.HandleResponse(m) {
-		return
-	}
-	v, err := m.TopVia()
-	if err != nil || !p.ownsVia(&v) || m.Count(sip.HdrVia) < 2 {
+	if !p.txl.HandleResponse(m) {
 		p.stats.inc(cDropped)
-		return
 	}
-	p.stats.inc(cStateless)
-	p.relayByVia(p.upstream(m))
 }
 
 // relayByVia sends a response (our Via already removed) where its top
@@ -149,7 +141,13 @@ func (p *Proxy) sendTo(dst netip.AddrPort, proto transport.Proto, b []byte) {
 // (§16.11): it is a transaction of its own that only the UAS answers.
 func (p *Proxy) forwardACK(m *sip.Msg, pk *transport.Packet) {
 	rt, err := p.readRoutes(m)
-	if err != nil {
+	if err != nil || !p.ownDialog(m, &rt) {
+		// Only the ACKs of dialogs this proxy record-routed pass: any
+		// other would make it a reflector.
+		p.stats.inc(cDropped)
+		return
+	}
+	if mf, present, _ := m.MaxForwards(); present && mf == 0 {
 		return
 	}
 	var u sip.URI

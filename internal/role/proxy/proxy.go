@@ -38,6 +38,10 @@ type Options struct {
 	Auth      *auth.Authenticator // nil: no authentication
 	HA1       auth.HA1Func
 	Rules     Rules
+	// Secret keys the token the proxy puts in its Record-Route, which
+	// in-dialog requests must bring back; nil picks a random one (a
+	// restart then ends the dialogs in progress through this node).
+	Secret []byte
 	// Workers bounds the requests being routed at once (each may wait on
 	// the database or DNS); QueryTimeout bounds that wait.
 	Workers      int
@@ -86,6 +90,7 @@ type Proxy struct {
 	base      context.Context
 	stop      context.CancelFunc
 	avoid     avoidList
+	rrKey     [2]uint64 // siphash key of the Record-Route token (token.go)
 }
 
 // New builds a proxy; Start binds its sockets.
@@ -120,6 +125,7 @@ func New(opt Options) (*Proxy, error) {
 		p.avoid.ttl = ps.Avoid
 	}
 	p.base, p.stop = context.WithCancel(context.Background())
+	p.rrKey = rrKey(opt.Secret)
 	timers := opt.Timers
 	timers.Logger = opt.Logger
 	txl, err := transaction.New(timers, transaction.HandlerFuncs{Serve: p.serveTx, Error: p.txError})
@@ -233,10 +239,11 @@ func (p *Proxy) HandlePacket(pk *transport.Packet) {
 		}
 		return
 	}
-	// The source rides on the transaction: the routing decisions that
-	// depend on who sent the request (trust, the origin behind an LB)
-	// run later, on a worker.
-	p.txl.HandleRequestValue(m, p.sender(pk), pk.Proto.Stream(), pk.Src)
+	// The call rides on the transaction from the start, so that a CANCEL
+	// handled on another read loop always finds it; it carries the
+	// source, which the routing decisions made later on a worker need
+	// (trust, the origin behind an LB).
+	p.txl.HandleRequestValue(m, p.sender(pk), pk.Proto.Stream(), &call{p: p, src: pk.Src, routing: true})
 }
 
 // isKeepalive: an OPTIONS for the proxy itself (no user part), which is
@@ -288,9 +295,12 @@ func (p *Proxy) serveTx(tx *transaction.ServerTx, req *sip.Msg) {
 		// the caller stops retransmitting while the lookup runs.
 		_ = tx.Respond(100, "Trying")
 	}
-	src, _ := tx.Value().(netip.AddrPort)
-	c := newCall(p, tx, req, src)
-	tx.SetValue(c)
+	c, _ := tx.Value().(*call)
+	if c == nil {
+		c = &call{p: p, routing: true}
+		tx.SetValue(c)
+	}
+	c.init(tx, req)
 	select {
 	case p.jobs <- c:
 	default:

@@ -106,7 +106,7 @@ func TestRouteToBinding(t *testing.T) {
 	if got, want := string(inv.RequestURIBytes()), "sip:bob@"+bob.addr.String(); got != want {
 		t.Errorf("Request-URI %s, want %s", got, want)
 	}
-	if v, _ := inv.Get(sip.HdrRecordRoute); string(v) != fmt.Sprintf("<sip:%s;lr>", p.addr) {
+	if v, _ := inv.Get(sip.HdrRecordRoute); string(v) != fmt.Sprintf("<sip:%s;lr;sft=%s>", p.addr, p.rrToken([]byte("c1"))) {
 		t.Errorf("Record-Route %q", v)
 	}
 	if mf, _, _ := inv.MaxForwards(); mf != 69 {
@@ -295,7 +295,7 @@ func TestInDialogLooseRouting(t *testing.T) {
 	bye := fmt.Sprintf(`
 BYE sip:bob@192.0.2.99 SIP/2.0
 Via: SIP/2.0/UDP %s;branch=z9hG4bK-bye1
-Route: <sip:%s;lr>, <sip:%s;lr>
+Route: <sip:%s;lr;sft=%s>, <sip:%s;lr>
 Max-Forwards: 70
 From: <sip:alice@example.com>;tag=a
 To: <sip:bob@example.com>;tag=b
@@ -303,7 +303,7 @@ Call-ID: dialog-1
 CSeq: 2 BYE
 Content-Length: 0
 
-`, alice.addr, p.addr, bob.addr)
+`, alice.addr, p.addr, p.rrToken([]byte("dialog-1")), bob.addr)
 	alice.send(p.addr, bye)
 	m, from := bob.request("BYE")
 	var rs []string
@@ -409,4 +409,53 @@ func TestDrainOnClose(t *testing.T) {
 	if err := <-closed; err != nil {
 		t.Errorf("Close: %v", err)
 	}
+}
+
+// An "in-dialog" request that does not bring back the proxy's
+// Record-Route token is not routed: it would let anyone use the proxy
+// as a relay (the same for its ACK, dropped).
+func TestInDialogWithoutTokenRefused(t *testing.T) {
+	p := startProxy(t, Rules{})
+	mallory, victim := newUA(t), newUA(t)
+	for _, route := range []string{"", fmt.Sprintf("Route: <sip:%s;lr>, <sip:%s;lr>\n", p.addr, victim.addr),
+		fmt.Sprintf("Route: <sip:%s;lr;sft=0123456789abcdef>, <sip:%s;lr>\n", p.addr, victim.addr)} {
+		for _, method := range []string{"INVITE", "ACK"} {
+			mallory.send(p.addr, fmt.Sprintf(`
+%[1]s sip:+19005550100@%[2]s SIP/2.0
+Via: SIP/2.0/UDP %[3]s;branch=z9hG4bK-relay-%[1]s-%[4]d
+%[5]sMax-Forwards: 70
+From: <sip:mallory@evil.example>;tag=m
+To: <sip:gw@example.com>;tag=g
+Call-ID: relay-%[4]d
+CSeq: 1 %[1]s
+Content-Length: 0
+
+`, method, victim.addr, mallory.addr, len(route), route))
+			if method == "INVITE" {
+				if f := mallory.final(); f.StatusCode() != 403 {
+					t.Errorf("route %q: got %s, want 403", route, f.StartLine())
+				}
+			}
+		}
+	}
+	victim.silent(200*time.Millisecond, func(*sip.Msg) bool { return true })
+}
+
+// A response that matches no transaction is dropped, not relayed to the
+// Via below the proxy's (a reflector otherwise).
+func TestStrayResponseDropped(t *testing.T) {
+	p := startProxy(t, Rules{})
+	attacker, victim := newUA(t), newUA(t)
+	attacker.send(p.addr, fmt.Sprintf(`
+SIP/2.0 200 OK
+Via: SIP/2.0/UDP %s;branch=z9hG4bK-sfp0000000000000000.1
+Via: SIP/2.0/UDP %s;branch=z9hG4bK-victim
+From: <sip:a@example.com>;tag=a
+To: <sip:b@example.com>;tag=b
+Call-ID: stray
+CSeq: 1 INVITE
+Content-Length: 0
+
+`, p.addr, victim.addr))
+	victim.silent(200*time.Millisecond, func(*sip.Msg) bool { return true })
 }

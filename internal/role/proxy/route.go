@@ -44,6 +44,11 @@ func (p *Proxy) route(c *call) {
 	ctx, cancel := context.WithTimeout(p.base, p.opt.QueryTimeout)
 	defer cancel()
 	inDialog := len(m.ToTag()) > 0
+	if inDialog && !p.ownDialog(m, &rt) && !p.trusted(c) {
+		// Not a dialog this proxy record-routed (see token.go).
+		p.forbid(c)
+		return
+	}
 	switch {
 	case inDialog && rt.hasNext:
 		// §16.12: the route set the dialog recorded leads on.
@@ -142,6 +147,12 @@ func (p *Proxy) authorize(ctx context.Context, c *call) (authed, ok bool) {
 		b := sip.AppendResponseHead(nil, m, 407, "Proxy Authentication Required", c.tx.ToTag())
 		b = a.AppendChallenge(b, auth.Proxy, realm, res.Stale)
 		c.respondBytes(sip.AppendBody(b, nil), 407)
+		return false, false
+	}
+	if fromUser, err := sip.Unescape(nil, from.URI.User); err != nil || string(fromUser) != res.User {
+		// Alice may not call as Bob: the From is who gets billed.
+		p.stats.inc(cForbidden)
+		c.respond(403, "Forbidden", nil)
 		return false, false
 	}
 	c.mu.Lock()
@@ -426,6 +437,7 @@ type routes struct {
 	hasNext bool
 	strict  bool   // the Request-URI is the proxy's: the last Route is the real one
 	ruri    []byte // the Request-URI to route on
+	token   []byte // the ;sft= of the first own entry (see token.go)
 }
 
 func (p *Proxy) readRoutes(m *sip.Msg) (routes, error) {
@@ -445,6 +457,9 @@ func (p *Proxy) readRoutes(m *sip.Msg) (routes, error) {
 		total++
 		last = n.URI.Raw
 		if leading && p.ownsURI(&n.URI) {
+			if r.n == 0 {
+				r.token, _ = n.URI.Params.Get("sft")
+			}
 			r.n++
 			return true
 		}

@@ -17,7 +17,7 @@ type sock struct {
 	host string // advertised host, IPv6 bracketed
 	port int
 	via  []byte // "SIP/2.0/UDP host:port;branch="
-	rr   []byte // "<sip:host:port;lr>" with ;transport= for streams
+	rr   string // "<sip:host:port[;transport=tcp];lr;sft=" (recordRoute adds the token)
 }
 
 func newSock(l *transport.Listener) (*sock, error) {
@@ -40,8 +40,14 @@ func newSock(l *transport.Listener) (*sock, error) {
 	return &sock{
 		l: l, host: host, port: port,
 		via: []byte("SIP/2.0/" + l.Proto().String() + " " + hp + ";branch="),
-		rr:  []byte("<sip:" + hp + tp + ";lr>"),
+		rr:  "<sip:" + hp + tp + ";lr;sft=",
 	}, nil
+}
+
+// recordRoute is the socket's Record-Route value carrying token.
+func (s *sock) recordRoute(token []byte) []byte {
+	b := make([]byte, 0, len(s.rr)+len(token)+1)
+	return append(append(append(b, s.rr...), token...), '>')
 }
 
 // owns reports whether host:port (port 0 when absent) names this socket,

@@ -165,7 +165,7 @@ func (b *branch) OnResponse(tx *transaction.ClientTx, resp *sip.Msg) {
 		c.consider(code, p.upstream(resp), resp)
 	}
 	c.mu.Unlock()
-	c.next()
+	c.advance()
 }
 
 // OnError is Timer B or F, or a transport error: the target is as good
@@ -185,12 +185,15 @@ func (b *branch) OnError(tx *transaction.ClientTx, err error) {
 		}
 	}
 	code := 503
-	if errors.Is(err, transaction.ErrTimeout) {
+	switch {
+	case errors.Is(err, transaction.ErrTimeout) && c.failover == nil:
+		code = 480 // a device that never answered is not reachable now (see finishLocked)
+	case errors.Is(err, transaction.ErrTimeout):
 		code = 408
 	}
 	c.consider(code, nil, nil)
 	c.mu.Unlock()
-	c.next()
+	c.advance()
 }
 
 // OnTerminated: nothing is kept per branch past its transaction.
@@ -211,7 +214,7 @@ func (b *branch) timerCFired() {
 	b.finishLocked()
 	c.consider(408, nil, nil)
 	c.mu.Unlock()
-	c.next()
+	c.advance()
 }
 
 var _ transaction.ClientTU = (*branch)(nil)

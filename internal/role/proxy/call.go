@@ -173,9 +173,29 @@ func (c *call) next() {
 	c.mu.Unlock()
 }
 
+// advance is next for the transaction layer's callbacks: when another
+// group is to be started it runs on a goroutine of its own, since a
+// branch over TCP or TLS may dial for seconds, and the callback's
+// goroutine (the timer wheel, a read loop) serves everyone else. With
+// nothing left to start it only sends the final, at once.
+func (c *call) advance() {
+	c.mu.Lock()
+	more := len(c.groups) > 0 && !c.cancelled && !c.final
+	c.mu.Unlock()
+	if more {
+		go c.next()
+		return
+	}
+	c.next()
+}
+
 // finishLocked sends the best final when every branch is done (§16.7
-// step 6): 487 once cancelled, 408 when no branch answered, and 500 in
-// place of a 503, which would tell the caller this proxy is overloaded.
+// step 6): 487 once cancelled, and 500 in place of a 503, which would tell
+// the caller this proxy is overloaded. Where RFC 3261 says 408 (no branch
+// answered) the proxy says 480, or 504 for gateways, and 502 where every
+// gateway answered 503: an LB in front fails over to another proxy on
+// 408, 500 and 503, which would only ring the same phones or try the
+// same gateways again.
 func (c *call) finishLocked() {
 	if c.final || c.pending > 0 || c.routing {
 		return
@@ -186,8 +206,14 @@ func (c *call) finishLocked() {
 	case c.cancelled && (code < 600 || code == 0):
 		code = 487
 		c.best = nil
+	case code == 0 && c.failover != nil:
+		code = 504 // gateways timed out: not this proxy's fault (an LB fails over on 408)
 	case code == 0:
-		code = 408
+		code = 480 // the callee's devices did not answer: not reachable now
+	case code == 408 && c.failover != nil:
+		code, c.best = 504, nil
+	case code == 503 && c.failover != nil:
+		code, c.best = 502, nil // every gateway refused: they are the bad ones
 	case code == 503:
 		code, c.best = 500, nil
 	}

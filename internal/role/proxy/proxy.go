@@ -75,10 +75,13 @@ type Proxy struct {
 	txl   *transaction.Layer
 	socks []*sock
 	jobs  chan *call
-	wg    sync.WaitGroup
-	msgs  sync.Pool
-	edits sync.Pool
-	down  atomic.Bool
+	// jobsMu guards sending to jobs against its closing.
+	jobsMu     sync.RWMutex
+	jobsClosed bool
+	wg         sync.WaitGroup
+	msgs       sync.Pool
+	edits      sync.Pool
+	down       atomic.Bool
 	// draining refuses new calls while those in progress finish; active
 	// counts the requests without a final response.
 	draining  atomic.Bool
@@ -136,6 +139,7 @@ func New(opt Options) (*Proxy, error) {
 	tc := opt.Transport
 	tc.Handler, tc.Logger = p, opt.Logger
 	if p.tr, err = transport.New(tc); err != nil {
+		_ = txl.Close()
 		return nil, fmt.Errorf("new proxy: %w", err)
 	}
 	for _, l := range p.tr.Listeners() {
@@ -159,8 +163,12 @@ func (p *Proxy) Start(ctx context.Context) error {
 	}
 	if err := p.tr.Start(ctx); err != nil {
 		p.stop()
+		p.jobsMu.Lock()
+		p.jobsClosed = true
 		close(p.jobs)
+		p.jobsMu.Unlock()
 		p.wg.Wait()
+		_ = p.txl.Close()
 		return fmt.Errorf("start proxy: %w", err)
 	}
 	return nil
@@ -187,7 +195,11 @@ func (p *Proxy) close(ctx context.Context) error {
 	tick.Stop()
 	err := p.tr.Close(ctx)
 	p.stop()
+	// A read loop may still be handing over a request if ctx ran out.
+	p.jobsMu.Lock()
+	p.jobsClosed = true
 	close(p.jobs)
+	p.jobsMu.Unlock()
 	p.wg.Wait()
 	return errors.Join(err, p.txl.Close())
 }
@@ -301,6 +313,12 @@ func (p *Proxy) serveTx(tx *transaction.ServerTx, req *sip.Msg) {
 		tx.SetValue(c)
 	}
 	c.init(tx, req)
+	p.jobsMu.RLock()
+	defer p.jobsMu.RUnlock()
+	if p.jobsClosed {
+		c.respond(503, "Service Unavailable", retryAfter)
+		return
+	}
 	select {
 	case p.jobs <- c:
 	default:

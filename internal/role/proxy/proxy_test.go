@@ -175,7 +175,12 @@ func TestLoopDetected(t *testing.T) {
 	// A spiral (same Via, different Request-URI) is not a loop.
 	p.store.addUser("carol")
 	alice.send(p.addr, strings.Replace(strings.Replace(msg, "sip:bob@", "sip:carol@", 1), "branch=z9hG4bK-loop", "branch=z9hG4bK-spiral", 1))
-	if f := alice.final(); f.StatusCode() != 480 {
+	// (The 482 above is retransmitted until an ACK that never comes.)
+	f, _ := alice.recv("final to the spiral", func(m *sip.Msg) bool {
+		v, err := m.TopVia()
+		return !m.IsRequest() && m.StatusCode() >= 200 && err == nil && string(v.Branch()) == "z9hG4bK-spiral"
+	})
+	if f.StatusCode() != 480 {
 		t.Errorf("spiral: got %s, want 480", f.StartLine())
 	}
 }
@@ -458,4 +463,27 @@ Content-Length: 0
 
 `, p.addr, victim.addr))
 	victim.silent(200*time.Millisecond, func(*sip.Msg) bool { return true })
+}
+
+// When every gateway fails, the caller (and an LB in front, which fails
+// over to another proxy on 408, 500 and 503) hears that the gateways
+// failed: 502 when they refused, 504 when they did not answer.
+func TestPSTNAllGatewaysFail(t *testing.T) {
+	gw := newUA(t)
+	p := startProxy(t, Rules{PSTN: &PSTN{
+		Pattern: regexp.MustCompile(`^\+?[0-9]{7,15}$`), Plus: true,
+		Gateways: []string{"sip:" + gw.addr.String()},
+	}})
+	alice := newUA(t)
+	alice.send(p.addr, alice.invite("+4930123456", "gw-503"))
+	inv, from := gw.request("INVITE")
+	gw.answer(from, inv, 503, "g")
+	if f := alice.final(); f.StatusCode() != 502 {
+		t.Errorf("gateway refused: got %s, want 502", f.StartLine())
+	}
+	alice.send(p.addr, alice.invite("+4930123456", "gw-silent"))
+	gw.request("INVITE") // and never answered: Timer B (64*T1, 1.28 s here)
+	if f, _ := alice.recv("final", func(m *sip.Msg) bool { return !m.IsRequest() && m.StatusCode() >= 200 && m.StatusCode() != 502 }); f.StatusCode() != 504 {
+		t.Errorf("gateway silent: got %s, want 504", f.StartLine())
+	}
 }

@@ -148,7 +148,9 @@ type Proxy struct {
 	UseDomain bool     `yaml:"use_domain" default:"true"`
 	// Auth challenges requests from local users (407) against the
 	// subscriber table; Secret and AuthAlgorithms as the registrar's, and
-	// the same on every node.
+	// the same on every node. Secret also keys the token in the proxy's
+	// Record-Route that in-dialog requests must bring back; unset, it is
+	// random, and a restart ends the dialogs in progress through the node.
 	Auth           bool     `yaml:"auth" default:"true"`
 	AuthAlgorithms []string `yaml:"auth_algorithms"`
 	Secret         string   `yaml:"secret"`

@@ -243,19 +243,6 @@ func (n *haNet) hasAddr(host string, ip netip.Addr) bool {
 	return bytes.Contains(out, []byte(" "+ip.String()+"/"))
 }
 
-// haWaitFor polls cond every haPoll until it holds, failing the test with
-// what after limit.
-func haWaitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, limit)
-		}
-		time.Sleep(haPoll) // the poll interval, not a synchronisation
-	}
-}
-
 // haProc is a process run inside a namespace with `ip netns exec`, which
 // execs the program in its own place: the pid is the program's, so a
 // signal reaches it and not a wrapper.
@@ -375,7 +362,7 @@ func haTail(path string) string {
 func haWaitReady(t *testing.T, ns *haNS, p *haProc, url string) {
 	t.Helper()
 	c := ns.httpClient()
-	haWaitFor(t, haReadyWait, p.name+" ready at "+url, func() bool {
+	pollUntil(t, haReadyWait, haPoll, p.name+" ready at "+url, func() bool {
 		if p.exited() {
 			t.Fatalf("%s exited before it was ready: %v\n%s", p.name, p.exit, haTail(p.log))
 		}

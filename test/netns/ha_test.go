@@ -100,7 +100,7 @@ func TestHAKeepalivedTakeover(t *testing.T) {
 	lb1 := haStart(t, ip, "sfha-lb1", "lb1-sipfleet", bin, "lb", "--config", lbCfg)
 	haWaitReady(t, n.ns["sfha-lb1"], lb1, "http://"+haLBAdmin+"/readyz")
 	ka1 := haKeepalived(t, ip, keepalived, "sfha-lb1", haKeepalivedConf(t, string(example), check, false))
-	haWaitFor(t, haReadyWait, "lb1 holds both VIPs", func() bool {
+	pollUntil(t, haReadyWait, haPoll, "lb1 holds both VIPs", func() bool {
 		return n.hasAddr("sfha-lb1", haPubVIP) && n.hasAddr("sfha-lb1", haPrivVIP)
 	})
 	lb2 := haStart(t, ip, "sfha-lb2", "lb2-sipfleet", bin, "lb", "--config", lbCfg)
@@ -110,7 +110,7 @@ func TestHAKeepalivedTakeover(t *testing.T) {
 	}
 	t.Logf("lb2 (standby) is ready while lb1 holds %s and %s: IP_FREEBIND works", haPubVIP, haPrivVIP)
 	ka2 := haKeepalived(t, ip, keepalived, "sfha-lb2", haKeepalivedConf(t, string(example), check, true))
-	haWaitFor(t, haReadyWait, "lb2's keepalived in BACKUP state", func() bool {
+	pollUntil(t, haReadyWait, haPoll, "lb2's keepalived in BACKUP state", func() bool {
 		return strings.Contains(ka2.logs(), "Entering BACKUP STATE")
 	})
 
@@ -142,7 +142,7 @@ func TestHAKeepalivedTakeover(t *testing.T) {
 	takeover, probes := haAwaitOptions(t, monitor, vip, killed, "after")
 	t.Logf("LB takeover: the VIP answered through lb2 %s after lb1's sipfleet was killed (OPTIONS every %s, %d sent)",
 		takeover.Round(time.Millisecond), haPoll, probes)
-	haWaitFor(t, haReadyWait, "lb1 dropped both VIPs", func() bool {
+	pollUntil(t, haReadyWait, haPoll, "lb1 dropped both VIPs", func() bool {
 		return !n.hasAddr("sfha-lb1", haPubVIP) && !n.hasAddr("sfha-lb1", haPrivVIP)
 	})
 	if !n.hasAddr("sfha-lb2", haPubVIP) || !n.hasAddr("sfha-lb2", haPrivVIP) {

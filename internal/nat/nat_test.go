@@ -168,3 +168,31 @@ func TestNames(t *testing.T) {
 		}
 	}
 }
+
+func TestResponseDest(t *testing.T) {
+	tests := []struct {
+		via  string
+		want string // "ip:port", port 0 when none; "" when not ok
+	}{
+		{"SIP/2.0/UDP 192.0.2.1:5070;branch=z9hG4bK1", "192.0.2.1:5070"},
+		{"SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1", "192.0.2.1:0"},
+		{"SIP/2.0/UDP 10.0.0.1:5060;received=198.51.100.7;rport=40000;branch=z9hG4bK1", "198.51.100.7:40000"},
+		{"SIP/2.0/UDP [2001:db8::1]:5062;branch=z9hG4bK1", "[2001:db8::1]:5062"},
+		{"SIP/2.0/UDP pc.example.com;branch=z9hG4bK1", ""},
+		{"SIP/2.0/UDP pc.example.com;received=192.0.2.9;branch=z9hG4bK1", "192.0.2.9:0"},
+	}
+	for _, tt := range tests {
+		v, err := sip.ParseVia([]byte(tt.via))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ip, port, ok := ResponseDest(&v)
+		got := ""
+		if ok {
+			got = netip.AddrPortFrom(ip, uint16(port)).String()
+		}
+		if got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.via, got, tt.want)
+		}
+	}
+}

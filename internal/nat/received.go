@@ -117,3 +117,22 @@ func isAlnum(s string) bool {
 	}
 	return s != ""
 }
+
+// ResponseDest is where a response goes by its Via (RFC 3261 §18.2.2,
+// RFC 3581 §4): the received address (else the sent-by host, an IP
+// literal), and rport (else the sent-by port; 0 when neither, for the
+// caller's transport default). ok is false for a sent-by name.
+func ResponseDest(v *sip.Via) (ip netip.Addr, port int, ok bool) {
+	host := v.Received()
+	if len(host) == 0 {
+		host = v.Host
+	}
+	if ip, ok = HostIP(host); !ok {
+		return ip, 0, false
+	}
+	port = v.Port
+	if rp, _ := v.RPort(); rp > 0 {
+		port = rp
+	}
+	return ip, port, true
+}

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strconv"
+	"strings"
 	"sync/atomic"
 )
 
@@ -128,4 +130,20 @@ func addrPort(a net.Addr) netip.AddrPort {
 		return unmap(a.AddrPort())
 	}
 	return netip.AddrPort{}
+}
+
+// AdvertisedHostPort splits Advertised into the host as a URI or Via
+// writes it (IPv6 in brackets) and the port.
+func (l *Listener) AdvertisedHostPort() (host string, port int, err error) {
+	h, p, err := net.SplitHostPort(l.Advertised())
+	if err != nil {
+		return "", 0, err
+	}
+	if port, err = strconv.Atoi(p); err != nil {
+		return "", 0, err
+	}
+	if strings.Contains(h, ":") {
+		h = "[" + h + "]"
+	}
+	return h, port, nil
 }

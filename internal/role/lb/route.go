@@ -99,17 +99,9 @@ func receivedTarget(v []byte) (target, bool) {
 // sent-by port, else the transport's default).
 func viaTarget(v *sip.Via) (target, bool) {
 	proto := protoOf(v.Transport, false)
-	host := v.Received()
-	if len(host) == 0 {
-		host = v.Host
-	}
-	ip, ok := nat.HostIP(host)
+	ip, port, ok := nat.ResponseDest(v)
 	if !ok {
 		return target{}, false
-	}
-	port := v.Port
-	if rp, _ := v.RPort(); rp > 0 {
-		port = rp
 	}
 	if port == 0 {
 		port = defaultPort(proto)

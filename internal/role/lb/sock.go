@@ -1,7 +1,6 @@
 package lb
 
 import (
-	"net"
 	"strconv"
 	"strings"
 
@@ -40,16 +39,9 @@ type sock struct {
 }
 
 func newSock(l *transport.Listener, sd side) (*sock, error) {
-	host, portStr, err := net.SplitHostPort(l.Advertised())
+	host, port, err := l.AdvertisedHostPort()
 	if err != nil {
 		return nil, err
-	}
-	port, err := strconv.Atoi(portStr)
-	if err != nil {
-		return nil, err
-	}
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
 	}
 	s := &sock{l: l, side: sd, host: host, port: port}
 	if socks := l.Sockets(); len(socks) > 0 {

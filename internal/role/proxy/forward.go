@@ -107,17 +107,9 @@ func (p *Proxy) relayByVia(b []byte) {
 		return
 	}
 	proto := protoOf(v.Transport, false)
-	host := v.Received()
-	if len(host) == 0 {
-		host = v.Host
-	}
-	ip, ok := nat.HostIP(host)
+	ip, port, ok := nat.ResponseDest(&v)
 	if !ok {
 		return
-	}
-	port := v.Port
-	if rp, _ := v.RPort(); rp > 0 {
-		port = rp
 	}
 	if port == 0 {
 		port = defaultPort(proto)

@@ -163,10 +163,7 @@ func (p *Proxy) Start(ctx context.Context) error {
 	}
 	if err := p.tr.Start(ctx); err != nil {
 		p.stop()
-		p.jobsMu.Lock()
-		p.jobsClosed = true
-		close(p.jobs)
-		p.jobsMu.Unlock()
+		p.closeJobs()
 		p.wg.Wait()
 		_ = p.txl.Close()
 		return fmt.Errorf("start proxy: %w", err)
@@ -195,13 +192,18 @@ func (p *Proxy) close(ctx context.Context) error {
 	tick.Stop()
 	err := p.tr.Close(ctx)
 	p.stop()
-	// A read loop may still be handing over a request if ctx ran out.
+	p.closeJobs()
+	p.wg.Wait()
+	return errors.Join(err, p.txl.Close())
+}
+
+// closeJobs ends the workers' queue; a read loop may still be handing
+// over a request when Close's ctx ran out, so under jobsMu.
+func (p *Proxy) closeJobs() {
 	p.jobsMu.Lock()
 	p.jobsClosed = true
 	close(p.jobs)
 	p.jobsMu.Unlock()
-	p.wg.Wait()
-	return errors.Join(err, p.txl.Close())
 }
 
 // Transport gives access to the sockets.

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -21,17 +20,11 @@ type sock struct {
 }
 
 func newSock(l *transport.Listener) (*sock, error) {
-	host, portStr, err := net.SplitHostPort(l.Advertised())
+	host, port, err := l.AdvertisedHostPort()
 	if err != nil {
 		return nil, err
 	}
-	port, err := strconv.Atoi(portStr)
-	if err != nil {
-		return nil, err
-	}
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
+	portStr := strconv.Itoa(port)
 	hp := host + ":" + portStr
 	tp := ""
 	if l.Proto() != transport.UDP {

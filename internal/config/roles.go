@@ -132,8 +132,11 @@ type Registrar struct {
 	// least 16 characters; unset, each start picks a random one (fine for
 	// a single node).
 	Secret string `yaml:"secret"`
-	// Workers bounds the REGISTERs in the database at once.
-	Workers int `yaml:"workers" default:"32" validate:"min=1,max=1024"`
+	// Workers bounds the batches of REGISTERs in the database at once;
+	// Batch the REGISTERs read and written together. A batch takes what
+	// is waiting, so under light load it is one REGISTER.
+	Workers int `yaml:"workers" default:"4" validate:"min=1,max=1024"`
+	Batch   int `yaml:"batch" default:"32" validate:"min=1,max=256"`
 	// QueryTimeout bounds one REGISTER's database work.
 	QueryTimeout time.Duration `yaml:"query_timeout" default:"3s" validate:"min=10ms,max=1m"`
 }

@@ -66,7 +66,7 @@ func (r *registrarRole) options(cfg *config.Config) (registrar.Options, error) {
 	}
 	opt := registrar.Options{
 		Transport: tc, Timers: transaction.Config{T1: cfg.SIP.T1, T2: cfg.SIP.T2, T4: cfg.SIP.T4},
-		Store: r.db, Rules: rules, Workers: c.Workers, QueryTimeout: c.QueryTimeout, Logger: r.n.log,
+		Store: r.db, Rules: rules, Workers: c.Workers, Batch: c.Batch, QueryTimeout: c.QueryTimeout, Logger: r.n.log,
 	}
 	if c.Auth {
 		a, err := newAuthenticator(c.Secret, c.AuthAlgorithms, nonceCounter{r.db})

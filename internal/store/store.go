@@ -18,6 +18,15 @@ type Location interface {
 	// another node removed it meanwhile. An empty RUID is filled in with
 	// RUID(aor, Contact, Instance, RegID). Put bindings must belong to aor.
 	Update(ctx context.Context, aor AOR, put []Binding, del []string) error
+	// BindingsOf is Bindings for several AoRs in one query: out[i] holds
+	// the bindings of aors[i].
+	BindingsOf(ctx context.Context, aors []AOR, now time.Time) ([][]Binding, error)
+	// UpdateAll applies several REGISTERs' outcomes atomically, as Update
+	// does one's: all or none. Each change is of a different AoR. It
+	// sends one statement per kind of write (refreshes, new bindings,
+	// removals) for all of them, so a registrar under load commits many
+	// REGISTERs at once.
+	UpdateAll(ctx context.Context, changes []Change) error
 	// Expire removes up to limit bindings that lapsed before now and
 	// reports how many it removed. Every node may run it at once: a
 	// binding refreshed while it runs is kept.
@@ -31,6 +40,13 @@ type Location interface {
 	// all, expired or not, ordered by AoR and id. A limit of 0 or less
 	// means 1000.
 	List(ctx context.Context, aor *AOR, limit int) ([]Binding, error)
+}
+
+// Change is one REGISTER's outcome: see Location.Update.
+type Change struct {
+	AOR AOR
+	Put []Binding
+	Del []string // RUIDs
 }
 
 // NATedQuery asks for one page of NATed bindings. Pages follow the id

@@ -3,43 +3,161 @@ package registrar
 import (
 	"context"
 	"errors"
+	"sync"
+	"time"
 
 	"github.com/sipfleet/sipfleet/internal/auth"
 	"github.com/sipfleet/sipfleet/internal/sip"
 	"github.com/sipfleet/sipfleet/internal/store"
 )
 
-// process runs one REGISTER through §10.3 and returns the response.
-func (r *Registrar) process(m *sip.Msg, tag []byte) []byte {
+// item is one REGISTER of a batch on its way through §10.3.
+type item struct {
+	job
+	reg *register
+	o   outcome
+	out []byte // the response, once decided
+}
+
+// processBatch runs REGISTERs through §10.3 together and answers them.
+// Each is parsed and authenticated on its own; then the bindings of all
+// their AoRs are read with one query and all their changes written with
+// one transaction, so that under load a commit — the fsync the database
+// waits for — serves many REGISTERs instead of one. REGISTERs of the same
+// AoR go in successive rounds, each seeing what the one before wrote.
+func (r *Registrar) processBatch(jobs []job) {
 	ctx, cancel := context.WithTimeout(r.base, r.opt.QueryTimeout)
 	defer cancel()
 	now := r.opt.Now()
-	rules := &r.opt.Rules
-	reg, f := parseRegister(m, rules, now)
-	if f != nil {
-		r.stats.inc(cRefused)
-		return appendFailure(nil, m, f, tag)
+	items := make([]item, len(jobs))
+	for i := range jobs {
+		items[i].job = jobs[i]
 	}
-	if b, ok := r.authenticate(ctx, m, reg, tag); !ok {
-		return b
-	}
-	cur, err := r.opt.Store.Bindings(ctx, reg.aor, now)
-	if r.dbResult(err) {
-		return appendFailure(nil, m, &failure{status: 503, reason: "Service Unavailable"}, tag)
-	}
-	o := apply(reg, cur, rules)
-	if o.status != 200 {
-		r.stats.inc(cRefused)
-		return appendFailure(nil, m, &failure{status: o.status, reason: o.reason}, tag)
-	}
-	if len(o.put) > 0 || len(o.del) > 0 {
-		err = r.opt.Store.Update(ctx, reg.aor, o.put, o.del)
-		if r.dbResult(err) {
-			return appendFailure(nil, m, &failure{status: 503, reason: "Service Unavailable"}, tag)
+	r.admit(ctx, items, now)
+	var pending []*item
+	for i := range items {
+		if items[i].out == nil {
+			pending = append(pending, &items[i])
 		}
 	}
-	r.stats.inc(cRegistered)
-	return appendOK(nil, m, reg, &o, rules, tag)
+	for len(pending) > 0 {
+		var round []*item
+		round, pending = oneRound(pending)
+		r.register(ctx, round)
+	}
+	for i := range items {
+		if err := items[i].tx.RespondBytes(items[i].out); err != nil {
+			r.stats.inc(cSendErrors)
+		}
+	}
+}
+
+// admit parses and authenticates each REGISTER; those refused get their
+// answer. Authentication asks the database (the subscriber, the nonce
+// count) for each REGISTER, so a batch's run in parallel.
+func (r *Registrar) admit(ctx context.Context, items []item, now time.Time) {
+	check := func(it *item) {
+		reg, f := parseRegister(it.req, &r.opt.Rules, now)
+		if f != nil {
+			r.stats.inc(cRefused)
+			it.out = appendFailure(nil, it.req, f, it.tx.ToTag())
+			return
+		}
+		if b, ok := r.authenticate(ctx, it.req, reg, it.tx.ToTag()); !ok {
+			it.out = b
+			return
+		}
+		it.reg = reg
+	}
+	if r.opt.Auth == nil || len(items) == 1 {
+		for i := range items {
+			check(&items[i])
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for i := range items {
+		wg.Go(func() { check(&items[i]) })
+	}
+	wg.Wait()
+}
+
+// oneRound takes the first REGISTER of each AoR; the rest wait for the
+// next round, in order.
+func oneRound(pending []*item) (round, rest []*item) {
+	seen := make(map[store.AOR]bool, len(pending))
+	for _, it := range pending {
+		if seen[it.reg.aor] {
+			rest = append(rest, it)
+			continue
+		}
+		seen[it.reg.aor] = true
+		round = append(round, it)
+	}
+	return round, rest
+}
+
+// register decides a round of REGISTERs of different AoRs (§10.3 steps
+// 6 to 8) and writes their changes: one read, one write for all.
+func (r *Registrar) register(ctx context.Context, round []*item) {
+	unavailable := func(its []*item) {
+		for _, it := range its {
+			it.out = appendFailure(nil, it.req, &failure{status: 503, reason: "Service Unavailable"}, it.tx.ToTag())
+		}
+	}
+	aors := make([]store.AOR, len(round))
+	for i, it := range round {
+		aors[i] = it.reg.aor
+	}
+	cur, err := r.opt.Store.BindingsOf(ctx, aors, round[0].reg.now)
+	if r.dbResult(err) {
+		unavailable(round)
+		return
+	}
+	r.stats.inc(cBatches)
+	var (
+		changes []store.Change
+		changed []*item
+		done    []*item
+	)
+	for i, it := range round {
+		it.o = apply(it.reg, cur[i], &r.opt.Rules)
+		switch {
+		case it.o.status != 200:
+			r.stats.inc(cRefused)
+			it.out = appendFailure(nil, it.req, &failure{status: it.o.status, reason: it.o.reason}, it.tx.ToTag())
+		case len(it.o.put) > 0 || len(it.o.del) > 0:
+			changes = append(changes, store.Change{AOR: it.reg.aor, Put: it.o.put, Del: it.o.del})
+			changed = append(changed, it)
+		default:
+			done = append(done, it)
+		}
+	}
+	if len(changes) > 0 {
+		err := r.opt.Store.UpdateAll(ctx, changes)
+		switch {
+		case err == nil:
+			r.dbResult(nil)
+			done = append(done, changed...)
+		case len(changes) > 1 && !errors.Is(err, store.ErrUnavailable) && ctx.Err() == nil:
+			// A row the database refuses fails the whole set: write
+			// each alone, so that only its REGISTER fails.
+			for i, it := range changed {
+				if r.dbResult(r.opt.Store.UpdateAll(ctx, changes[i:i+1])) {
+					unavailable(changed[i : i+1])
+					continue
+				}
+				done = append(done, it)
+			}
+		default:
+			r.dbResult(err)
+			unavailable(changed)
+		}
+	}
+	for _, it := range done {
+		r.stats.inc(cRegistered)
+		it.out = appendOK(nil, it.req, it.reg, &it.o, &r.opt.Rules, it.tx.ToTag())
+	}
 }
 
 // authenticate checks the credentials (§10.3 step 3) and that their user

@@ -18,8 +18,8 @@ import (
 
 // Store is what the registrar needs of the location database.
 type Store interface {
-	Bindings(ctx context.Context, aor store.AOR, now time.Time) ([]store.Binding, error)
-	Update(ctx context.Context, aor store.AOR, put []store.Binding, del []string) error
+	BindingsOf(ctx context.Context, aors []store.AOR, now time.Time) ([][]store.Binding, error)
+	UpdateAll(ctx context.Context, changes []store.Change) error
 	Expire(ctx context.Context, now time.Time, limit int) (int, error)
 }
 
@@ -31,7 +31,8 @@ type Options struct {
 	Auth         *auth.Authenticator // nil: no authentication
 	HA1          auth.HA1Func        // the subscriber lookup Auth checks against
 	Rules        Rules
-	Workers      int           // concurrent REGISTERs in the database; default 32
+	Workers      int           // batches of REGISTERs in the database at once; default 4
+	Batch        int           // REGISTERs in one batch at most; default 32
 	QueryTimeout time.Duration // per REGISTER; default 3s
 	Logger       *slog.Logger
 	Now          func() time.Time
@@ -69,7 +70,10 @@ func New(opt Options) (*Registrar, error) {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opt.Workers <= 0 {
-		opt.Workers = 32
+		opt.Workers = 4
+	}
+	if opt.Batch <= 0 {
+		opt.Batch = 32
 	}
 	if opt.QueryTimeout <= 0 {
 		opt.QueryTimeout = 3 * time.Second
@@ -197,13 +201,29 @@ func (r *Registrar) serveTx(tx *transaction.ServerTx, req *sip.Msg) {
 	}
 }
 
+// worker takes the REGISTERs waiting, up to a batch, and runs them
+// together. It does not wait for a batch to fill: under light load a
+// batch is one REGISTER and nothing is delayed; batches grow by
+// themselves while the workers are busy in the database.
 func (r *Registrar) worker() {
 	defer r.wg.Done()
+	batch := make([]job, 0, r.opt.Batch)
 	for j := range r.jobs {
-		b := r.process(j.req, j.tx.ToTag())
-		if err := j.tx.RespondBytes(b); err != nil {
-			r.stats.inc(cSendErrors)
+		batch = append(batch[:0], j)
+	fill:
+		for len(batch) < r.opt.Batch {
+			select {
+			case j, ok := <-r.jobs:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, j)
+			default:
+				break fill
+			}
 		}
+		r.processBatch(batch)
+		clear(batch) // let the requests go
 	}
 }
 

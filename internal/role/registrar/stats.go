@@ -13,6 +13,7 @@ const (
 	cOverload
 	cSendErrors
 	cDropped
+	cBatches
 	numCounters
 )
 
@@ -25,6 +26,7 @@ var counterNames = [numCounters]string{
 	cOverload:   "overloaded",
 	cSendErrors: "send_errors",
 	cDropped:    "dropped",
+	cBatches:    "batches",
 }
 
 type counters [numCounters]atomic.Uint64

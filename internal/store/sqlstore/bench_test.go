@@ -47,8 +47,50 @@ func BenchmarkRegister(b *testing.B) {
 				})
 				b.ReportMetric(float64(s.Stats().Statements-before)/float64(b.N), "statements/op")
 			})
+			for _, n := range []int{16, 64} {
+				b.Run(fmt.Sprintf("refresh-batch%d", n), func(b *testing.B) {
+					benchRegisterBatch(b, s, n, func() int { return int(seq.Add(1) % aors) })
+				})
+			}
 		})
 	}
+}
+
+// benchRegisterBatch is the store's part of n concurrent REGISTERs of
+// different AoRs as a registrar batches them: one BindingsOf, one
+// UpdateAll. Its figures are per REGISTER.
+func benchRegisterBatch(b *testing.B, s *Store, n int, next func() int) {
+	ctx := b.Context()
+	before, ops := s.Stats().Statements, 0
+	start := time.Now()
+	for b.Loop() {
+		aors := make([]store.AOR, 0, n)
+		seen := map[int]bool{}
+		for len(aors) < n {
+			if i := next(); !seen[i] {
+				seen[i] = true
+				aors = append(aors, store.AOR{User: fmt.Sprintf("user%d", i), Domain: "example.com"})
+			}
+		}
+		now := time.Now()
+		cur, err := s.BindingsOf(ctx, aors, now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		changes := make([]store.Change, n)
+		for i, aor := range aors {
+			bd := cur[i][0]
+			bd.CSeq++
+			bd.Expires = now.Add(time.Hour)
+			changes[i] = store.Change{AOR: aor, Put: []store.Binding{bd}}
+		}
+		if err := s.UpdateAll(ctx, changes); err != nil {
+			b.Fatal(err)
+		}
+		ops += n
+	}
+	b.ReportMetric(float64(time.Since(start).Nanoseconds())/float64(ops), "ns/register")
+	b.ReportMetric(float64(s.Stats().Statements-before)/float64(ops), "statements/register")
 }
 
 func benchRegister(b *testing.B, s *Store, next func() int) {

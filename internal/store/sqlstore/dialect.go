@@ -27,6 +27,16 @@ type dialect struct {
 	// the nonce is known (INSERT IGNORE on MySQL, whose found-rows mode
 	// would count an unchanged duplicate).
 	nonceInsert string
+	// refreshRows, when set, is the statement that refreshes n bindings
+	// read from the table by their ruids and returns the ruids it found;
+	// unset, refreshes are upserts that name the rows' ids. PostgreSQL
+	// needs it: its upsert arbitrates one unique index only, and an id
+	// given for a row that a concurrent upsert is updating can fail on
+	// the primary key.
+	refreshRows func(n int) string
+	// foldCase says that the engine compares the AoR's columns without
+	// regard to case (MySQL's default collations).
+	foldCase bool
 	// timeArg is how a time goes to the engine.
 	timeArg func(t time.Time) any
 	// schema lists the tables in creation order, version first.

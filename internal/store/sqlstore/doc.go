@@ -24,33 +24,42 @@
 // first use on a new connection adds one to prepare it).
 //
 //   - Bindings: 1 SELECT.
-//   - Update with one change: 1 statement, in autocommit — an UPDATE by
-//     ruid for a binding read earlier (it has an ID), an upsert for a new
-//     one, a DELETE for a removal. A refresh whose row was swept or removed
-//     meanwhile takes 2: the UPDATE finds nothing and the upsert writes it.
-//   - Update with n > 1 changes: BEGIN, n statements, COMMIT.
+//   - Update with one change: 1 statement, in autocommit — an upsert for
+//     a binding (naming its id when it was read from the table, see
+//     below), a DELETE for a removal. On PostgreSQL a refresh is an
+//     UPDATE by ruid, and one whose row was swept or removed meanwhile
+//     takes a second statement, the upsert that writes it again.
+//   - UpdateAll, many REGISTERs' changes at once: one statement per kind
+//     of write (refreshes, new bindings, removals) per 64 rows, in one
+//     transaction (BEGIN and COMMIT) when there is more than one.
+//   - BindingsOf, many AoRs' bindings: 1 SELECT per 64 users.
 //   - A REGISTER that adds, refreshes or removes one contact is therefore
 //     2 statements: Bindings, then Update. The 200 OK's list of bindings is
 //     what was read with the change applied, so there is no second read.
+//     A registrar under load batches them: n REGISTERs of different AoRs
+//     take 2 statements in all (BindingsOf, UpdateAll), and one commit.
 //   - Expire: 1 DELETE per batch. NATed: 1 SELECT per page. Subscriber
 //     Get, Put, Delete, ListSubscribers: 1 each; `user add` is a Get and a
 //     Put.
 //
-// Refreshes use an UPDATE rather than the upsert because both InnoDB and
-// PostgreSQL draw a new id for every upsert, conflict or not: at 2,000
-// refreshes a second Kamailio's 32-bit id column would run out in weeks.
+// A refresh names the row's id in its upsert because both InnoDB and
+// PostgreSQL draw a new id for every upsert that leaves the id out,
+// conflict or not: at 2,000 refreshes a second Kamailio's 32-bit id
+// column would run out in weeks. With the id given, nothing is drawn, and
+// a row removed meanwhile comes back under its old id (ids are never
+// drawn twice). PostgreSQL's upsert arbitrates one unique index only, so
+// there a refresh is an UPDATE ... FROM (VALUES ...) by ruid instead.
 //
-// Measured by BenchmarkRegister (Bindings then Update, one contact) on the
-// 2-core development machine, with the database on the same host at its
-// Debian defaults (fsync at every commit):
+// Measured by BenchmarkRegister on the 2-core development machine, with
+// the database on the same host at its Debian defaults (fsync at every
+// commit), per REGISTER:
 //
-//	                      one at a time   8 at once
-//	SQLite (WAL, FULL)    0.6–0.8 ms      0.61 ms/op
-//	MariaDB 10.11         1.0 ms          0.46 ms/op (~2,150 REGISTER/s)
-//	PostgreSQL 15         0.9 ms          0.43 ms/op (~2,300 REGISTER/s)
+//	                      one at a time   8 at once    batches of 16   of 64
+//	SQLite (WAL, FULL)    0.2 ms          0.46 ms/op   30 µs           18 µs
+//	MariaDB 10.11         0.36–0.39 ms    0.16 ms/op   70 µs           27 µs
+//	PostgreSQL 15         0.29–0.32 ms    0.19 ms/op   62 µs           54 µs
 //
-// The commit's fsync is most of it; grouping the commits of concurrent
-// REGISTERs into one is the next step for throughput.
+// The commit's fsync is most of a lone REGISTER; batches share it.
 //
 // # Concurrency
 //

@@ -1,10 +1,13 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/sipfleet/sipfleet/internal/store"
@@ -24,24 +27,108 @@ func (s *Store) Bindings(ctx context.Context, aor store.AOR, now time.Time) ([]s
 	return out, err
 }
 
-// Update saves put and removes del in one statement when there is one
-// change, else in one transaction: one statement per binding, plus BEGIN
-// and COMMIT. See store.Location.
+// BindingsOf gives the bindings in force of each of aors: one SELECT for
+// up to maxRows AoRs. The list of users is padded to a power of two by
+// repeating the last one, so there are few statements to prepare.
+func (s *Store) BindingsOf(ctx context.Context, aors []store.AOR, now time.Time) ([][]store.Binding, error) {
+	out := make([][]store.Binding, len(aors))
+	at := make(map[store.AOR][]int, len(aors))
+	var users []string
+	seen := make(map[string]bool, len(aors))
+	for i, a := range aors {
+		at[a] = append(at[a], i)
+		if !seen[a.User] {
+			seen[a.User] = true
+			users = append(users, a.User)
+		}
+	}
+	err := s.run(ctx, "bindings", func(ctx context.Context) error {
+		clear(out)
+		for len(users) > 0 {
+			chunk := users[:min(len(users), maxRows)]
+			users = users[len(chunk):]
+			n := paddedRows(len(chunk))
+			args := make([]any, 0, n+2)
+			for i := range n {
+				args = append(args, chunk[min(i, len(chunk)-1)])
+			}
+			rows, err := s.r.query(ctx, s.q.bindingsOf(n), append(args, s.d.timeArg(now), s.d.timeArg(permanent))...)
+			if err != nil {
+				return err
+			}
+			bs, err := scanBindings(rows)
+			if err != nil {
+				return err
+			}
+			for _, b := range bs {
+				for _, i := range s.aorIndexes(at, aors, b.AOR) {
+					out[i] = append(out[i], b)
+				}
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// aorIndexes gives the positions in aors of the AoR a row belongs to. The
+// query matched users only; the domain, and on MySQL the collation's
+// case-insensitive match, are checked here, so that BindingsOf returns
+// what Bindings would.
+func (s *Store) aorIndexes(at map[store.AOR][]int, aors []store.AOR, row store.AOR) []int {
+	if !s.d.foldCase {
+		return at[row]
+	}
+	var out []int
+	for i, a := range aors {
+		if strings.EqualFold(a.User, row.User) && strings.EqualFold(a.Domain, row.Domain) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// paddedRows rounds n up to a power of two.
+func paddedRows(n int) int {
+	p := 1
+	for p < n {
+		p *= 2
+	}
+	return p
+}
+
+// maxRows bounds the rows one statement reads or writes.
+const maxRows = 64
+
+// Update applies one REGISTER's outcome; see UpdateAll.
 func (s *Store) Update(ctx context.Context, aor store.AOR, put []store.Binding, del []string) error {
-	put, err := s.prepare(aor, put)
-	if err != nil {
+	return s.UpdateAll(ctx, []store.Change{{AOR: aor, Put: put, Del: del}})
+}
+
+// UpdateAll writes every change with at most three statements per
+// maxRows rows — the refreshes, the new bindings, the removals — in one
+// transaction when there is more than one statement, else in autocommit.
+//
+// A binding read from the table (ID set) is written by an upsert that
+// names its id. Without the id, both InnoDB and PostgreSQL draw a new id
+// for every upsert, conflict or not, and at 2,000 refreshes a second
+// Kamailio's 32-bit id column would run out in weeks; with it, a refresh
+// updates its row, and if a sweep or another node removed the row
+// meanwhile, it is written again under the same id (ids are never drawn
+// twice). A new binding is upserted by ruid: two nodes saving it at once
+// end with one row.
+func (s *Store) UpdateAll(ctx context.Context, changes []store.Change) error {
+	w, err := s.writes(changes)
+	if err != nil || w.statements() == 0 {
 		return err
 	}
-	if len(put)+len(del) == 0 {
-		return nil
-	}
 	return s.run(ctx, "update", func(ctx context.Context) error {
-		if len(put)+len(del) == 1 {
-			return s.apply(ctx, nil, aor, put, del)
+		if w.statements() == 1 {
+			return w.exec(ctx, s, nil)
 		}
 		// Prepare first: on SQLite the transaction holds the one
 		// writer connection that preparing would need.
-		if err := s.w.prepare(ctx, s.q.refresh, s.q.upsert, s.q.remove); err != nil {
+		if err := s.w.prepare(ctx, w.queries(s)...); err != nil {
 			return err
 		}
 		tx, err := s.w.begin(ctx)
@@ -49,11 +136,154 @@ func (s *Store) Update(ctx context.Context, aor store.AOR, put []store.Binding, 
 			return err
 		}
 		defer tx.Rollback()
-		if err := s.apply(ctx, tx, aor, put, del); err != nil {
+		if err := w.exec(ctx, s, tx); err != nil {
 			return err
 		}
 		return s.w.commit(tx)
 	})
+}
+
+// removal is one binding to remove: its ruid, and the AoR it must belong to.
+type removal struct {
+	aor  store.AOR
+	ruid string
+}
+
+// writeSet is UpdateAll's rows, sorted so that concurrent writers take
+// their row locks in the same order (fewer deadlocks on InnoDB).
+type writeSet struct {
+	refresh, fresh []store.Binding
+	del            []removal
+}
+
+func (s *Store) writes(changes []store.Change) (writeSet, error) {
+	var w writeSet
+	last := make(map[string]int) // ruid -> index in puts: the last save of a ruid wins
+	var puts []store.Binding
+	for _, c := range changes {
+		put, err := s.prepare(c.AOR, c.Put)
+		if err != nil {
+			return w, err
+		}
+		for _, b := range put {
+			if i, ok := last[b.RUID]; ok {
+				puts[i] = b
+				continue
+			}
+			last[b.RUID] = len(puts)
+			puts = append(puts, b)
+		}
+		for _, ruid := range c.Del {
+			w.del = append(w.del, removal{c.AOR, ruid})
+		}
+	}
+	for _, b := range puts {
+		if b.ID != 0 {
+			w.refresh = append(w.refresh, b)
+		} else {
+			w.fresh = append(w.fresh, b)
+		}
+	}
+	slices.SortFunc(w.refresh, func(a, b store.Binding) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(w.fresh, func(a, b store.Binding) int { return strings.Compare(a.RUID, b.RUID) })
+	slices.SortFunc(w.del, func(a, b removal) int { return strings.Compare(a.ruid, b.ruid) })
+	return w, nil
+}
+
+func chunks(n int) int { return (n + maxRows - 1) / maxRows }
+
+func (w *writeSet) statements() int {
+	return chunks(len(w.refresh)) + chunks(len(w.fresh)) + chunks(len(w.del))
+}
+
+// queries lists the statements exec will send.
+func (w *writeSet) queries(s *Store) []string {
+	var qs []string
+	each(len(w.refresh), func(i, j int) { qs = append(qs, s.q.refreshRows(j-i)) })
+	each(len(w.fresh), func(i, j int) { qs = append(qs, s.q.insertRows(j-i)) })
+	each(len(w.del), func(i, j int) { qs = append(qs, s.q.removeRows(j-i)) })
+	return qs
+}
+
+// each calls f with the bounds of each chunk of maxRows in n.
+func each(n int, f func(i, j int)) {
+	for i := 0; i < n; i += maxRows {
+		f(i, min(i+maxRows, n))
+	}
+}
+
+func (w *writeSet) exec(ctx context.Context, s *Store, tx *sql.Tx) error {
+	var err error
+	run := func(q string, args []any) {
+		if err == nil {
+			_, err = s.w.exec(ctx, tx, q, args...)
+		}
+	}
+	fresh := w.fresh
+	each(len(w.refresh), func(i, j int) {
+		if s.d.refreshRows == nil {
+			var args []any
+			for _, b := range w.refresh[i:j] {
+				args = append(append(args, b.ID), s.insertArgs(b)...)
+			}
+			run(s.q.refreshRows(j-i), args)
+			return
+		}
+		if err == nil {
+			var gone []store.Binding
+			gone, err = s.refreshByRUID(ctx, tx, w.refresh[i:j])
+			fresh = append(fresh, gone...)
+		}
+	})
+	each(len(fresh), func(i, j int) {
+		var args []any
+		for _, b := range fresh[i:j] {
+			args = append(args, s.insertArgs(b)...)
+		}
+		run(s.q.insertRows(j-i), args)
+	})
+	each(len(w.del), func(i, j int) {
+		var args []any
+		for _, d := range w.del[i:j] {
+			args = append(args, d.ruid, d.aor.User, d.aor.Domain)
+		}
+		run(s.q.removeRows(j-i), args)
+	})
+	return err
+}
+
+// refreshByRUID updates bs by ruid and gives those it did not find:
+// removed meanwhile, they are to be written again by the upsert. A
+// refresh is then two statements, outside a transaction when it was
+// one change; the single Update did the same.
+func (s *Store) refreshByRUID(ctx context.Context, tx *sql.Tx, bs []store.Binding) ([]store.Binding, error) {
+	args := make([]any, 0, len(bs)*(len(refreshColumns)+1))
+	for _, b := range bs {
+		args = append(append(args, b.RUID), s.refreshArgs(b)...)
+	}
+	rows, err := s.w.queryTx(ctx, tx, s.q.refreshRows(len(bs)), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	found := make(map[string]bool, len(bs))
+	for rows.Next() {
+		var ruid string
+		if err := rows.Scan(&ruid); err != nil {
+			return nil, err
+		}
+		found[ruid] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var gone []store.Binding
+	for _, b := range bs {
+		if !found[b.RUID] {
+			gone = append(gone, b)
+		}
+	}
+	return gone, nil
 }
 
 // prepare checks put and fills in what the caller may leave out: the
@@ -77,41 +307,6 @@ func (s *Store) prepare(aor store.AOR, put []store.Binding) ([]store.Binding, er
 		out[i] = b
 	}
 	return out, nil
-}
-
-func (s *Store) apply(ctx context.Context, tx *sql.Tx, aor store.AOR, put []store.Binding, del []string) error {
-	for _, b := range put {
-		if err := s.save(ctx, tx, b); err != nil {
-			return err
-		}
-	}
-	for _, ruid := range del {
-		if _, err := s.w.exec(ctx, tx, s.q.remove, ruid, aor.User, aor.Domain); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// save writes one binding. A binding read from the table (ID set) is
-// refreshed with an UPDATE by ruid: an upsert would spend a value of the
-// id counter on every refresh (both InnoDB and PostgreSQL draw it before
-// they find the conflict), and Kamailio's id is a 32-bit column. If the
-// row is gone, swept or removed by another node meanwhile, or for a new
-// binding, the upsert writes it; two nodes upserting the same ruid at
-// once end with one row.
-func (s *Store) save(ctx context.Context, tx *sql.Tx, b store.Binding) error {
-	if b.ID != 0 {
-		res, err := s.w.exec(ctx, tx, s.q.refresh, append(s.refreshArgs(b), b.RUID)...)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err == nil && n > 0 {
-			return nil
-		}
-	}
-	_, err := s.w.exec(ctx, tx, s.q.upsert, s.insertArgs(b)...)
-	return err
 }
 
 // Expire removes up to limit lapsed bindings in one statement, which

@@ -59,9 +59,17 @@ func (p *pool) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql
 }
 
 func (p *pool) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return p.queryTx(ctx, nil, q, args...)
+}
+
+// queryTx runs the query q, in tx when tx is not nil.
+func (p *pool) queryTx(ctx context.Context, tx *sql.Tx, q string, args ...any) (*sql.Rows, error) {
 	st, err := p.stmt(ctx, q)
 	if err != nil {
 		return nil, err
+	}
+	if tx != nil {
+		st = tx.StmtContext(ctx, st)
 	}
 	p.sent.Add(1)
 	return st.QueryContext(ctx, args...)

@@ -32,10 +32,12 @@ var (
 // queries are the statements of a store, in its engine's dialect.
 type queries struct {
 	bindings, listAOR, listAll, natedAll, natedShard string
-	refresh, upsert, remove, expire                  string
-	subGet, subPut, subDelete, subAll, subDomain     string
-	nonceRaise, nonceInsert, nonceExpire             string
-	dispatcherAll                                    string
+	expire                                           string
+	// The statements for n rows are at index n-1 (n up to maxRows).
+	bindingsIn, refresh, insert, remove          []string
+	subGet, subPut, subDelete, subAll, subDomain string
+	nonceRaise, nonceInsert, nonceExpire         string
+	dispatcherAll                                string
 
 	d *dialect
 }
@@ -43,21 +45,13 @@ type queries struct {
 func newQueries(d *dialect) queries {
 	sel := `SELECT ` + bindingColumns + ` FROM location `
 	natedSel := `SELECT ` + natedColumns + ` FROM location `
-	setList := make([]string, len(refreshColumns))
-	for i, c := range refreshColumns {
-		setList[i] = c + " = ?"
-	}
 	q := queries{
 		bindings:   sel + `WHERE ` + sameAOR + ` AND ` + live + ` ORDER BY id`,
 		listAOR:    sel + `WHERE ` + sameAOR + ` ORDER BY id LIMIT ?`,
 		listAll:    sel + `ORDER BY username, domain, id LIMIT ?`,
 		natedAll:   natedSel + `WHERE id > ? AND keepalive = 1 AND ` + live + ` ORDER BY id LIMIT ?`,
 		natedShard: natedSel + `WHERE id > ? AND keepalive = 1 AND ` + live + ` AND "partition" % ? = ? ORDER BY id LIMIT ?`,
-		refresh:    `UPDATE location SET ` + strings.Join(setList, ", ") + ` WHERE ruid = ?`,
-		upsert: `INSERT INTO location (` + strings.Join(insertColumns, ", ") + `) VALUES (` +
-			questionMarks(len(insertColumns)) + `)` + d.upsert([]string{"ruid"}, refreshColumns),
-		remove: `DELETE FROM location WHERE ruid = ? AND ` + sameAOR,
-		expire: d.expire,
+		expire:     d.expire,
 
 		subGet: `SELECT username, domain, password, ha1, ha1b FROM subscriber WHERE username = ? AND domain = ?`,
 		subPut: `INSERT INTO subscriber (username, domain, password, ha1, ha1b) VALUES (?, ?, ?, ?, ?)` +
@@ -72,13 +66,46 @@ func newQueries(d *dialect) queries {
     FROM dispatcher ORDER BY id`,
 		d: d,
 	}
-	for _, p := range []*string{&q.bindings, &q.listAOR, &q.listAll, &q.natedAll, &q.natedShard, &q.refresh,
-		&q.upsert, &q.remove, &q.expire, &q.subGet, &q.subPut, &q.subDelete, &q.subAll, &q.subDomain,
+	for _, p := range []*string{&q.bindings, &q.listAOR, &q.listAll, &q.natedAll, &q.natedShard,
+		&q.expire, &q.subGet, &q.subPut, &q.subDelete, &q.subAll, &q.subDomain,
 		&q.nonceRaise, &q.nonceInsert, &q.nonceExpire, &q.dispatcherAll} {
 		*p = d.rebind(*p)
 	}
+	upsert := d.upsert([]string{"ruid"}, refreshColumns)
+	row := "(" + questionMarks(len(insertColumns)) + ")"
+	for n := 1; n <= maxRows; n++ {
+		// Ruid and AoR both: a REGISTER removes only its AoR's bindings.
+		q.remove = append(q.remove, d.rebind(`DELETE FROM location WHERE `+
+			repeatJoin("(ruid = ? AND "+sameAOR+")", " OR ", n)))
+		q.insert = append(q.insert, d.rebind(`INSERT INTO location (`+strings.Join(insertColumns, ", ")+
+			`) VALUES `+repeatJoin(row, ", ", n)+upsert))
+		if d.refreshRows != nil {
+			q.refresh = append(q.refresh, d.refreshRows(n))
+		} else {
+			q.refresh = append(q.refresh, d.rebind(`INSERT INTO location (id, `+strings.Join(insertColumns, ", ")+
+				`) VALUES `+repeatJoin("(?, "+row[1:], ", ", n)+upsert))
+		}
+		q.bindingsIn = append(q.bindingsIn, d.rebind(sel+`WHERE username IN (`+questionMarks(n)+`) AND `+live+` ORDER BY id`))
+	}
 	return q
 }
+
+func repeatJoin(s, sep string, n int) string {
+	return strings.TrimSuffix(strings.Repeat(s+sep, n), sep)
+}
+
+// bindingsOf reads the bindings in force of n users (any domain).
+func (q queries) bindingsOf(n int) string { return q.bindingsIn[n-1] }
+
+// refreshRows upserts n bindings read from the table, naming their ids,
+// or on PostgreSQL updates them by ruid (see dialect.refreshRows).
+func (q queries) refreshRows(n int) string { return q.refresh[n-1] }
+
+// insertRows upserts n new bindings by ruid.
+func (q queries) insertRows(n int) string { return q.insert[n-1] }
+
+// removeRows deletes n bindings by ruid and AoR.
+func (q queries) removeRows(n int) string { return q.remove[n-1] }
 
 // natedIn is the NATed page of the listed partitions. There is one
 // statement per list length, prepared when first used.

@@ -94,6 +94,7 @@ var mysqlSchema = []table{
 
 var mysqlDialect = &dialect{
 	name:        "mysql",
+	foldCase:    true,
 	nonceInsert: `INSERT IGNORE INTO sipfleet_nonce (id, nc, expires) VALUES (?, ?, ?)`,
 	rebind:      func(q string) string { return strings.ReplaceAll(q, `"`, "`") },
 	upsert:      onDuplicateKey,

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -97,6 +98,7 @@ var postgresDialect = &dialect{
     SELECT id FROM location WHERE expires < ? AND expires <> ? ORDER BY expires LIMIT ? FOR UPDATE SKIP LOCKED
 ) AND expires < ? AND expires <> ?`,
 	expireRecheck: true,
+	refreshRows:   postgresRefresh,
 	timeArg:       func(t time.Time) any { return dbTime(t) },
 	schema:        postgresSchema,
 	createIndex:   createIndexIfNotExists,
@@ -111,4 +113,30 @@ func postgresLock(ctx context.Context, ex execer) (func(), error) {
 		return nil, err
 	}
 	return func() { ex.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", key) }, nil
+}
+
+// postgresTypes are the location columns' types, for the casts a VALUES
+// list of parameters needs.
+var postgresTypes = map[string]string{
+	"ruid": "varchar", "contact": "varchar", "received": "varchar", "path": "varchar", "expires": "timestamp",
+	"q": "real", "callid": "varchar", "cseq": "integer", "last_modified": "timestamp", "flags": "integer",
+	"cflags": "integer", "user_agent": "varchar", "socket": "varchar", "methods": "integer", "instance": "varchar",
+	"reg_id": "integer", "server_id": "integer", "connection_id": "integer", "keepalive": "integer",
+}
+
+// postgresRefresh updates n rows by ruid from a VALUES list of ruid and
+// refreshColumns, returning the ruids it found.
+func postgresRefresh(n int) string {
+	cols := append([]string{"ruid"}, refreshColumns...)
+	row := make([]string, len(cols))
+	sets := make([]string, len(refreshColumns))
+	for i, c := range cols {
+		row[i] = "?::" + postgresTypes[c]
+	}
+	for i, c := range refreshColumns {
+		sets[i] = c + " = v." + c
+	}
+	return dollarPlaceholders(`UPDATE location AS l SET ` + strings.Join(sets, ", ") +
+		` FROM (VALUES ` + repeatJoin("("+strings.Join(row, ", ")+")", ", ", n) + `) AS v(` + strings.Join(cols, ", ") +
+		`) WHERE l.ruid = v.ruid RETURNING l.ruid`)
 }

@@ -96,6 +96,9 @@ func bindingCases() []testCase {
 				e.t.Errorf("ruid %q expires %v; want %q, %v", again.RUID, again.Expires, b.RUID, got.Expires)
 			}
 		}},
+		{"refreshes spend no ids", false, refreshesSpendNoIDs},
+		{"several aors read at once", false, bindingsOfSeveral},
+		{"several aors saved at once", false, updateAll},
 		{"expiry filter", false, expiryFilter},
 		{"put and delete in one update", false, putAndDelete},
 		{"failed update changes nothing", false, failedUpdate},
@@ -117,6 +120,109 @@ func bindingCases() []testCase {
 				e.t.Errorf("list alice, limit 1: %v, %v; want one of alice's", some, err)
 			}
 		}},
+	}
+}
+
+// refreshesSpendNoIDs refreshes a binding many times, in batches and
+// alone: the next new binding must get the next id, as Kamailio's 32-bit
+// id column would otherwise run out (see Update).
+func refreshesSpendNoIDs(e *env) {
+	update(e, e.s, alice, []store.Binding{binding(alice, "sip:a@x", e.now.Add(time.Hour))}, nil)
+	got := one(e, bindingsOf(e, e.s, alice))
+	for i := range 5 {
+		got.CSeq = i + 2
+		update(e, e.s, alice, []store.Binding{got}, nil)
+		carol := store.AOR{User: "carol"}
+		cur, err := e.s.BindingsOf(e.ctx, []store.AOR{alice}, e.now)
+		if err != nil || len(cur[0]) != 1 {
+			e.t.Fatalf("bindings of alice: %v, %v", cur, err)
+		}
+		c := cur[0][0]
+		c.CSeq++
+		if err := e.s.UpdateAll(e.ctx, []store.Change{{AOR: alice, Put: []store.Binding{c}}, {AOR: carol}}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	update(e, e.s, bob, []store.Binding{binding(bob, "sip:b@x", e.now.Add(time.Hour))}, nil)
+	if next := one(e, bindingsOf(e, e.s, bob)); next.ID != got.ID+1 {
+		e.t.Errorf("after 10 refreshes of id %d the next binding got id %d; want %d", got.ID, next.ID, got.ID+1)
+	}
+}
+
+// bindingsOfSeveral reads AoRs that share a user, an AoR without a
+// domain, one with no bindings and one given twice.
+func bindingsOfSeveral(e *env) {
+	aliceOrg := store.AOR{User: "alice", Domain: "example.org"}
+	update(e, e.s, alice, []store.Binding{binding(alice, "sip:a1@x", e.now.Add(time.Hour)), binding(alice, "sip:a2@x", e.now.Add(time.Hour)),
+		binding(alice, "sip:lapsed@x", e.now)}, nil)
+	update(e, e.s, aliceOrg, []store.Binding{binding(aliceOrg, "sip:ao@x", e.now.Add(time.Hour))}, nil)
+	update(e, e.s, bob, []store.Binding{binding(bob, "sip:b@x", time.Time{})}, nil)
+	aors := []store.AOR{aliceOrg, {User: "nobody", Domain: "example.com"}, bob, alice, aliceOrg}
+	got, err := e.s.BindingsOf(e.ctx, aors, e.now)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	want := [][]string{{"sip:ao@x"}, {}, {"sip:b@x"}, {"sip:a1@x", "sip:a2@x"}, {"sip:ao@x"}}
+	if len(got) != len(want) {
+		e.t.Fatalf("%d answers for %d aors", len(got), len(aors))
+	}
+	for i := range want {
+		if c := contacts(got[i]); !slices.Equal(c, want[i]) {
+			e.t.Errorf("%s: %v; want %v", aors[i], c, want[i])
+		}
+		single := bindingsOf(e, e.s, aors[i])
+		if !slices.Equal(single, got[i]) && len(single)+len(got[i]) > 0 {
+			e.t.Errorf("%s: BindingsOf gave %v, Bindings %v", aors[i], got[i], single)
+		}
+	}
+}
+
+// updateAll saves, refreshes and removes bindings of several AoRs at
+// once, then sends a set with one row the engine refuses: none of that
+// set may stay.
+func updateAll(e *env) {
+	carol := store.AOR{User: "carol", Domain: "example.com"}
+	a1, b1 := binding(alice, "sip:a1@x", e.now.Add(time.Hour)), binding(bob, "sip:b1@x", e.now.Add(time.Hour))
+	if err := e.s.UpdateAll(e.ctx, []store.Change{{AOR: alice, Put: []store.Binding{a1}}, {AOR: bob, Put: []store.Binding{b1}}}); err != nil {
+		e.t.Fatal(err)
+	}
+	a1 = one(e, bindingsOf(e, e.s, alice))
+	a1.CSeq = 9
+	c1 := binding(carol, "sip:c1@x", e.now.Add(time.Hour))
+	err := e.s.UpdateAll(e.ctx, []store.Change{
+		{AOR: alice, Put: []store.Binding{a1, binding(alice, "sip:a2@x", e.now.Add(time.Hour))}},
+		{AOR: bob, Del: []string{b1.RUID}},
+		{AOR: carol, Put: []store.Binding{c1}, Del: []string{a1.RUID}}, // not carol's: stays
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if got := contacts(bindingsOf(e, e.s, alice)); !slices.Equal(got, []string{"sip:a1@x", "sip:a2@x"}) {
+		e.t.Errorf("alice: %v; want a1 and a2", got)
+	}
+	if got := bindingsOf(e, e.s, alice); got[0].ID != a1.ID || got[0].CSeq != 9 {
+		e.t.Errorf("alice's a1: id %d cseq %d; want id %d cseq 9", got[0].ID, got[0].CSeq, a1.ID)
+	}
+	if got := bindingsOf(e, e.s, bob); len(got) != 0 {
+		e.t.Errorf("bob: %v; want none", contacts(got))
+	}
+	if err := e.s.UpdateAll(e.ctx, []store.Change{{AOR: alice, Put: []store.Binding{binding(bob, "sip:x@x", e.now)}}}); err == nil {
+		e.t.Error("a change of alice with a binding of bob: no error")
+	}
+	if e.b.LaxLengths {
+		return
+	}
+	bad := binding(carol, "sip:"+strings.Repeat("x", 600)+"@x", e.now.Add(time.Hour))
+	err = e.s.UpdateAll(e.ctx, []store.Change{
+		{AOR: bob, Put: []store.Binding{binding(bob, "sip:b2@x", e.now.Add(time.Hour))}},
+		{AOR: alice, Del: []string{a1.RUID}},
+		{AOR: carol, Put: []store.Binding{bad}},
+	})
+	if err == nil || errors.Is(err, store.ErrUnavailable) {
+		e.t.Fatalf("a set with a 600-character contact: %v; want a refusal", err)
+	}
+	if a, b := bindingsOf(e, e.s, alice), bindingsOf(e, e.s, bob); len(a) != 2 || len(b) != 0 {
+		e.t.Errorf("after a refused set: alice %v, bob %v; want alice's two, bob none", contacts(a), contacts(b))
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 func concurrencyCases() []testCase {
 	return []testCase{
 		{"one binding saved at once through two nodes", false, sameBindingRace},
+		{"batches of overlapping aors through two nodes", false, batchRace},
 		{"expiry sweep racing a refresh", false, expireRacesRefresh},
 		{"expire in batches", false, expireBatches},
 	}
@@ -20,8 +21,66 @@ func concurrencyCases() []testCase {
 // bindings of one AoR at once, some as new (upsert) and some as
 // refreshes of what they read: each binding must end as one row.
 func sameBindingRace(e *env) {
+	const contactsPerAOR = 2
+	race(e, "update", func(s store.Store, w, r int) error {
+		b := binding(alice, fmt.Sprintf("sip:alice@192.0.2.%d", (w+r)%contactsPerAOR), e.now.Add(time.Duration(r+1)*time.Minute))
+		if r%2 == 1 {
+			if cur, err := s.Bindings(e.ctx, alice, e.now); err == nil {
+				b.ID = idOf(cur, b.RUID)
+			}
+		}
+		return s.Update(e.ctx, alice, []store.Binding{b}, nil)
+	})
+	all, err := e.s.List(e.ctx, &alice, 0)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if got := contacts(all); len(got) != contactsPerAOR || got[0] == got[1] {
+		e.t.Errorf("rows: %v; want one per contact, %d in all", got, contactsPerAOR)
+	}
+}
+
+// batchRace has goroutines on two nodes save batches of AoRs that
+// overlap, in different orders, as a registrar under load does: every
+// batch must succeed (deadlocks are sent again) and each binding must
+// end as one row.
+func batchRace(e *env) {
+	const aors, perBatch = 6, 4
+	aor := func(i int) store.AOR { return store.AOR{User: fmt.Sprintf("u%d", i), Domain: "example.com"} }
+	race(e, "batch", func(s store.Store, w, r int) error {
+		batch := make([]store.AOR, perBatch)
+		for i := range batch {
+			batch[i] = aor((w + r + i*(1+w%2)) % aors)
+		}
+		batch = distinctAORs(batch)
+		cur, err := s.BindingsOf(e.ctx, batch, e.now)
+		if err != nil {
+			return err
+		}
+		changes := make([]store.Change, len(batch))
+		for i, a := range batch {
+			b := binding(a, fmt.Sprintf("sip:%s@192.0.2.%d", a.User, (w+r)%2), e.now.Add(time.Duration(r+1)*time.Minute))
+			b.ID = idOf(cur[i], b.RUID)
+			changes[i] = store.Change{AOR: a, Put: []store.Binding{b}}
+		}
+		return s.UpdateAll(e.ctx, changes)
+	})
+	for i := range aors {
+		all, err := e.s.List(e.ctx, new(aor(i)), 0)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if got := contacts(all); len(got) > 2 || (len(got) == 2 && got[0] == got[1]) {
+			e.t.Errorf("%s: rows %v; want at most one per contact", aor(i), got)
+		}
+	}
+}
+
+// race runs save on 8 goroutines spread over two nodes, 10 rounds each,
+// all starting at once, and fails the test on any error.
+func race(e *env, what string, save func(s store.Store, worker, round int) error) {
 	nodes := []store.Store{e.s, e.node(2)}
-	const workers, rounds, contactsPerAOR = 8, 10, 2
+	const workers, rounds = 8, 10
 	var wg sync.WaitGroup
 	errs := make(chan error, workers*rounds)
 	start := make(chan struct{})
@@ -30,17 +89,7 @@ func sameBindingRace(e *env) {
 		wg.Go(func() {
 			<-start
 			for r := range rounds {
-				b := binding(alice, fmt.Sprintf("sip:alice@192.0.2.%d", (w+r)%contactsPerAOR), e.now.Add(time.Duration(r+1)*time.Minute))
-				if r%2 == 1 {
-					if cur, err := s.Bindings(e.ctx, alice, e.now); err == nil {
-						for _, c := range cur {
-							if c.RUID == b.RUID {
-								b.ID = c.ID
-							}
-						}
-					}
-				}
-				if err := s.Update(e.ctx, alice, []store.Binding{b}, nil); err != nil {
+				if err := save(s, w, r); err != nil {
 					errs <- err
 				}
 			}
@@ -50,15 +99,30 @@ func sameBindingRace(e *env) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		e.t.Errorf("update: %v", err)
+		e.t.Errorf("%s: %v", what, err)
 	}
-	all, err := e.s.List(e.ctx, &alice, 0)
-	if err != nil {
-		e.t.Fatal(err)
+}
+
+// idOf gives the id of the binding with ruid in bs, or 0.
+func idOf(bs []store.Binding, ruid string) int64 {
+	for _, b := range bs {
+		if b.RUID == ruid {
+			return b.ID
+		}
 	}
-	if got := contacts(all); len(got) != contactsPerAOR || got[0] == got[1] {
-		e.t.Errorf("rows: %v; want one per contact, %d in all", got, contactsPerAOR)
+	return 0
+}
+
+func distinctAORs(in []store.AOR) []store.AOR {
+	var out []store.AOR
+	seen := map[store.AOR]bool{}
+	for _, a := range in {
+		if !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
 	}
+	return out
 }
 
 // expireRacesRefresh starts a sweep on one node and a refresh of a

@@ -29,6 +29,12 @@
 #   DB_URL=mysql://root@127.0.0.1:3306/$DB   both registrars' database URL
 #   CHILDREN=4                  Kamailio's UDP workers
 #   SYSTEMS="kamailio sipfleet" which to run, in this order
+#   AUTH=0                      1: digest authentication on both sides — the
+#                               harness is copied and given
+#                               bench/sipp/uac-register-auth.xml and
+#                               bench/kamailio-registrar-auth.cfg, USERS
+#                               subscribers (password "secret") are written,
+#                               and sipfleet runs with auth: true
 #   SIPFLEET_BIN=               a sipfleet binary; built from this tree if unset
 #   SHARED=../shared/bench      the harness
 #   BENCH_OUT=./bench-results   results go to $BENCH_OUT/registrar-<timestamp>/
@@ -81,6 +87,29 @@ trap 'exit 130' INT TERM
 mariadb -e "CREATE DATABASE IF NOT EXISTS \`$DB\`"
 "$BIN" db migrate --db "$DB_URL"
 
+if [ "${AUTH:-0}" = 1 ]; then
+	# The harness's scenario and Kamailio config are fixed names: run a
+	# copy with the authenticating ones in their place.
+	cp -r "$SHARED" "$OUT/harness"
+	cp bench/sipp/uac-register-auth.xml "$OUT/harness/sipp/uac-register.xml"
+	cp bench/kamailio-registrar-auth.cfg "$OUT/harness/kamailio/registrar.cfg"
+	# SIPp takes no field inside [authentication], but a field may hold
+	# the whole keyword: the users file gets it as a third field.
+	sed -i 's|echo "u$i;$DOMAIN"|echo "u$i;$DOMAIN;[authentication username=u$i password=secret]"|' "$OUT/harness/run-register.sh"
+	grep -q 'authentication username=u' "$OUT/harness/run-register.sh" || die "could not add credentials to run-register.sh's users file"
+	SHARED=$OUT/harness
+	# run-register.sh's users: u000001... in $DOMAIN; ha1 = MD5(user:realm:secret).
+	dom=${DOMAIN:-bench.example}
+	# SIPp answers a challenge with its peer's address as digest uri
+	# unless told the Request-URI's.
+	export SIPP_OPTS="${SIPP_OPTS:-} -auth_uri $dom"
+	mariadb "$DB" -e "DELETE FROM subscriber;
+		INSERT INTO subscriber (username, domain, password, ha1, ha1b)
+		SELECT CONCAT('u', LPAD(seq, 6, '0')), '$dom', 'secret',
+		       MD5(CONCAT('u', LPAD(seq, 6, '0'), ':$dom:secret')), ''
+		FROM seq_1_to_$USERS"
+fi
+
 # run NAME: the shared REGISTER benchmark against whatever listens on
 # REG_ADDR. SIPp logs every REGISTER's response time (-trace_rtt), from
 # which latency prints each step's median and 99th percentile.
@@ -120,6 +149,9 @@ for sys in $SYSTEMS; do
 		echo "== sipfleet registrar (bench/registrar-mariadb.yaml), database $DB"
 		sed -e "s|127.0.0.81:5081|$REG_ADDR|; s|127.0.0.81:9081|$ADMIN_ADDR|" \
 			-e "s|^  db: .*|  db: \"$DB_URL\"|" bench/registrar-mariadb.yaml >"$OUT/registrar.yaml"
+		if [ "${AUTH:-0}" = 1 ]; then
+			sed -i -e 's|^  auth: false|  auth: true\n  secret: bench-secret-0123456789|' "$OUT/registrar.yaml"
+		fi
 		"$BIN" registrar --config "$OUT/registrar.yaml" >"$OUT/sipfleet.log" 2>&1 &
 		SF_PID=$!
 		ready=

@@ -88,11 +88,11 @@ func (r *proxyRole) options(cfg *config.Config) (proxy.Options, error) {
 		Secret: []byte(c.Secret),
 	}
 	if c.Auth {
-		a, err := newAuthenticator(c.Secret, c.AuthAlgorithms, nonceCounter{r.db})
+		a, err := newAuthenticator(c.Secret, c.AuthAlgorithms, newNonceCounter(r.db, c.QueryTimeout))
 		if err != nil {
 			return opt, err
 		}
-		opt.Auth, opt.HA1 = a, ha1Lookup(r.db)
+		opt.Auth, opt.HA1 = a, ha1Lookup(r.db, c.QueryTimeout)
 	}
 	return opt, nil
 }

@@ -69,11 +69,11 @@ func (r *registrarRole) options(cfg *config.Config) (registrar.Options, error) {
 		Store: r.db, Rules: rules, Workers: c.Workers, Batch: c.Batch, QueryTimeout: c.QueryTimeout, Logger: r.n.log,
 	}
 	if c.Auth {
-		a, err := newAuthenticator(c.Secret, c.AuthAlgorithms, nonceCounter{r.db})
+		a, err := newAuthenticator(c.Secret, c.AuthAlgorithms, newNonceCounter(r.db, c.QueryTimeout))
 		if err != nil {
 			return opt, err
 		}
-		opt.Auth, opt.HA1 = a, ha1Lookup(r.db)
+		opt.Auth, opt.HA1 = a, ha1Lookup(r.db, c.QueryTimeout)
 	}
 	return opt, nil
 }
@@ -111,17 +111,38 @@ func newAuthenticator(secret string, algs []string, counter auth.NonceCounter) (
 	return auth.New(cfg)
 }
 
+// groupMax bounds the calls one database round trip of a store.Group
+// serves: one statement's rows (sqlstore reads and writes 64 at most).
+const groupMax = 64
+
 // ha1Lookup answers the digest check from the subscriber table: Kamailio's
-// ha1 column for MD5, the password for SHA-256.
-func ha1Lookup(db store.Subscribers) auth.HA1Func {
-	return func(ctx context.Context, user, realm string, alg auth.Algorithm) (string, error) {
-		s, err := db.Get(ctx, user, realm)
-		if errors.Is(err, store.ErrNotFound) {
-			return "", auth.ErrUnknownUser
+// ha1 column for MD5, the password for SHA-256. Concurrent lookups share
+// one SELECT (store.Group).
+func ha1Lookup(db *sqlstore.Store, timeout time.Duration) auth.HA1Func {
+	type found struct {
+		s  store.Subscriber
+		ok bool
+	}
+	g := store.NewGroup(func(ctx context.Context, aors []store.AOR) ([]found, error) {
+		subs, ok, err := db.GetAll(ctx, aors)
+		if err != nil {
+			return nil, err
 		}
+		out := make([]found, len(aors))
+		for i := range out {
+			out[i] = found{subs[i], ok[i]}
+		}
+		return out, nil
+	}, groupMax, timeout)
+	return func(ctx context.Context, user, realm string, alg auth.Algorithm) (string, error) {
+		f, err := g.Do(ctx, store.AOR{User: user, Domain: realm})
 		if err != nil {
 			return "", err
 		}
+		if !f.ok {
+			return "", auth.ErrUnknownUser
+		}
+		s := f.s
 		if alg == auth.MD5 && s.HA1 != "" && s.Password == "" {
 			return s.HA1, nil
 		}
@@ -136,11 +157,18 @@ func (r *registrarRole) name() string { return "registrar" }
 
 // nonceCounter keeps digest nonce-counts in the shared database, so a
 // replayed nonce-count is refused by every node, not only by the one that
-// saw it first.
-type nonceCounter struct{ db *sqlstore.Store }
+// saw it first. Concurrent uses share one transaction (store.Group), so
+// authenticated REGISTERs under load share a commit.
+type nonceCounter struct {
+	g *store.Group[sqlstore.NonceUse, bool]
+}
+
+func newNonceCounter(db *sqlstore.Store, timeout time.Duration) nonceCounter {
+	return nonceCounter{store.NewGroup(db.AdvanceNonces, groupMax, timeout)}
+}
 
 func (c nonceCounter) Advance(ctx context.Context, u auth.NonceUse, _ time.Time) (bool, error) {
-	return c.db.AdvanceNonce(ctx, u.ID, u.NC, time.Unix(u.Expires, 0))
+	return c.g.Do(ctx, sqlstore.NonceUse{ID: u.ID, NC: u.NC, Expires: time.Unix(u.Expires, 0)})
 }
 
 func (r *registrarRole) start(ctx context.Context) error {

@@ -34,6 +34,11 @@ type dialect struct {
 	// given for a row that a concurrent upsert is updating can fail on
 	// the primary key.
 	refreshRows func(n int) string
+	// forUpdate ends a SELECT that locks the rows it reads, where the
+	// engine has row locks (SQLite's write transactions lock the file).
+	forUpdate string
+	// returning says that an INSERT can end in RETURNING.
+	returning bool
 	// foldCase says that the engine compares the AoR's columns without
 	// regard to case (MySQL's default collations).
 	foldCase bool

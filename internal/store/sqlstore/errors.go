@@ -71,7 +71,9 @@ func transient(err error) bool {
 	return false
 }
 
-func retryable(err error) bool { return lostConn(err) || transient(err) }
+func retryable(err error) bool {
+	return lostConn(err) || transient(err) || errors.Is(err, errNonceRace)
+}
 
 // unavailable reports whether err means the database cannot serve now:
 // unreachable, lost, out of connections, shutting down, or held by a lock

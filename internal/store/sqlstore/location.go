@@ -44,14 +44,7 @@ func (s *Store) BindingsOf(ctx context.Context, aors []store.AOR, now time.Time)
 	}
 	err := s.run(ctx, "bindings", func(ctx context.Context) error {
 		clear(out)
-		for len(users) > 0 {
-			chunk := users[:min(len(users), maxRows)]
-			users = users[len(chunk):]
-			n := paddedRows(len(chunk))
-			args := make([]any, 0, n+2)
-			for i := range n {
-				args = append(args, chunk[min(i, len(chunk)-1)])
-			}
+		return eachPadded(users, func(n int, args []any) error {
 			rows, err := s.r.query(ctx, s.q.bindingsOf(n), append(args, s.d.timeArg(now), s.d.timeArg(permanent))...)
 			if err != nil {
 				return err
@@ -65,8 +58,8 @@ func (s *Store) BindingsOf(ctx context.Context, aors []store.AOR, now time.Time)
 					out[i] = append(out[i], b)
 				}
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 	return out, err
 }
@@ -86,6 +79,25 @@ func (s *Store) aorIndexes(at map[store.AOR][]int, aors []store.AOR, row store.A
 		}
 	}
 	return out
+}
+
+// eachPadded calls f for each run of up to maxRows keys, with the keys
+// as a statement's arguments, padded to paddedRows by repeating the last
+// (harmless in an IN list), so there are few statements to prepare.
+func eachPadded(keys []string, f func(n int, args []any) error) error {
+	for rest := keys; len(rest) > 0; {
+		chunk := rest[:min(len(rest), maxRows)]
+		rest = rest[len(chunk):]
+		n := paddedRows(len(chunk))
+		args := make([]any, n, n+2)
+		for i := range n {
+			args[i] = chunk[min(i, len(chunk)-1)]
+		}
+		if err := f(n, args); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // paddedRows rounds n up to a power of two.

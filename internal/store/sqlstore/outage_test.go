@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"net/url"
@@ -125,19 +126,28 @@ func mustParse(t *testing.T, s string) *url.URL {
 	return u
 }
 
-// registerErr does what a REGISTER refresh does: read alice's bindings,
-// then save one.
+// registerErr does what a registrar's batch of REGISTER refreshes does:
+// read the bindings of alice and bob, then save one of each. Once the
+// first has saved them, a read that finds none is an error: a read sent
+// again after a lost connection must read everything again.
 func registerErr(ctx context.Context, s *Store, cseq int) error {
-	aor := store.AOR{User: "alice"}
-	cur, err := s.Bindings(ctx, aor, time.Now())
+	aors := []store.AOR{{User: "alice"}, {User: "bob"}}
+	cur, err := s.BindingsOf(ctx, aors, time.Now())
 	if err != nil {
 		return err
 	}
-	b := store.Binding{AOR: aor, Contact: "sip:alice@192.0.2.4", Expires: time.Now().Add(time.Hour), CSeq: cseq, Q: store.QUnset}
-	if len(cur) > 0 {
-		b.ID = cur[0].ID
+	var changes []store.Change
+	for i, aor := range aors {
+		b := store.Binding{AOR: aor, Contact: "sip:" + aor.User + "@192.0.2.4", Expires: time.Now().Add(time.Hour), CSeq: cseq, Q: store.QUnset}
+		switch {
+		case len(cur[i]) > 0:
+			b.ID = cur[i][0].ID
+		case cseq > 0:
+			return fmt.Errorf("%s: no binding read", aor)
+		}
+		changes = append(changes, store.Change{AOR: aor, Put: []store.Binding{b}})
 	}
-	return s.Update(ctx, aor, []store.Binding{b}, nil)
+	return s.UpdateAll(ctx, changes)
 }
 
 func register(t *testing.T, s *Store, cseq int) {

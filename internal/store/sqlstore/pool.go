@@ -47,15 +47,26 @@ func (p *pool) prepare(ctx context.Context, qs ...string) error {
 
 // exec runs the statement q, in tx when tx is not nil.
 func (p *pool) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
-	st, err := p.stmt(ctx, q)
+	st, err := p.txStmt(ctx, tx, q)
 	if err != nil {
 		return nil, err
 	}
-	if tx != nil {
-		st = tx.StmtContext(ctx, st)
-	}
 	p.sent.Add(1)
 	return st.ExecContext(ctx, args...)
+}
+
+// txStmt gives the prepared statement q, bound to tx when tx is not nil.
+// A statement not prepared yet is prepared on tx's connection: preparing
+// it on the pool would wait for a free connection, and SQLite's writer
+// pool has one, held by tx.
+func (p *pool) txStmt(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, error) {
+	if tx == nil {
+		return p.stmt(ctx, q)
+	}
+	if st, ok := p.stmts.Load(q); ok {
+		return tx.StmtContext(ctx, st.(*sql.Stmt)), nil
+	}
+	return tx.PrepareContext(ctx, q)
 }
 
 func (p *pool) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
@@ -64,12 +75,9 @@ func (p *pool) query(ctx context.Context, q string, args ...any) (*sql.Rows, err
 
 // queryTx runs the query q, in tx when tx is not nil.
 func (p *pool) queryTx(ctx context.Context, tx *sql.Tx, q string, args ...any) (*sql.Rows, error) {
-	st, err := p.stmt(ctx, q)
+	st, err := p.txStmt(ctx, tx, q)
 	if err != nil {
 		return nil, err
-	}
-	if tx != nil {
-		st = tx.StmtContext(ctx, st)
 	}
 	p.sent.Add(1)
 	return st.QueryContext(ctx, args...)

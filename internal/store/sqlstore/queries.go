@@ -35,6 +35,9 @@ type queries struct {
 	expire                                           string
 	// The statements for n rows are at index n-1 (n up to maxRows).
 	bindingsIn, refresh, insert, remove          []string
+	nonceIn, nonceRows                           []string
+	nonceSet                                     string
+	subIn                                        []string
 	subGet, subPut, subDelete, subAll, subDomain string
 	nonceRaise, nonceInsert, nonceExpire         string
 	dispatcherAll                                string
@@ -71,6 +74,7 @@ func newQueries(d *dialect) queries {
 		&q.nonceRaise, &q.nonceInsert, &q.nonceExpire, &q.dispatcherAll} {
 		*p = d.rebind(*p)
 	}
+	q.nonceSet = d.rebind(`UPDATE sipfleet_nonce SET nc = ? WHERE id = ?`)
 	upsert := d.upsert([]string{"ruid"}, refreshColumns)
 	row := "(" + questionMarks(len(insertColumns)) + ")"
 	for n := 1; n <= maxRows; n++ {
@@ -85,6 +89,10 @@ func newQueries(d *dialect) queries {
 			q.refresh = append(q.refresh, d.rebind(`INSERT INTO location (id, `+strings.Join(insertColumns, ", ")+
 				`) VALUES `+repeatJoin("(?, "+row[1:], ", ", n)+upsert))
 		}
+		q.subIn = append(q.subIn, d.rebind(`SELECT username, domain, password, ha1, ha1b FROM subscriber WHERE username IN (`+
+			questionMarks(n)+`)`))
+		q.nonceIn = append(q.nonceIn, d.rebind(`SELECT id, nc FROM sipfleet_nonce WHERE id IN (`+questionMarks(n)+`)`+d.forUpdate))
+		q.nonceRows = append(q.nonceRows, d.rebind(strings.Replace(d.nonceInsert, "(?, ?, ?)", repeatJoin("(?, ?, ?)", ", ", n), 1)))
 		q.bindingsIn = append(q.bindingsIn, d.rebind(sel+`WHERE username IN (`+questionMarks(n)+`) AND `+live+` ORDER BY id`))
 	}
 	return q
@@ -103,6 +111,15 @@ func (q queries) refreshRows(n int) string { return q.refresh[n-1] }
 
 // insertRows upserts n new bindings by ruid.
 func (q queries) insertRows(n int) string { return q.insert[n-1] }
+
+// subscribersOf reads the subscribers of n users (any domain).
+func (q queries) subscribersOf(n int) string { return q.subIn[n-1] }
+
+// nonceSelect reads the counts of n nonces, locking their rows.
+func (q queries) nonceSelect(n int) string { return q.nonceIn[n-1] }
+
+// nonceInsertRows inserts n nonces, skipping those that exist.
+func (q queries) nonceInsertRows(n int) string { return q.nonceRows[n-1] }
 
 // removeRows deletes n bindings by ruid and AoR.
 func (q queries) removeRows(n int) string { return q.remove[n-1] }

@@ -95,6 +95,7 @@ var mysqlSchema = []table{
 var mysqlDialect = &dialect{
 	name:        "mysql",
 	foldCase:    true,
+	forUpdate:   " FOR UPDATE",
 	nonceInsert: `INSERT IGNORE INTO sipfleet_nonce (id, nc, expires) VALUES (?, ?, ?)`,
 	rebind:      func(q string) string { return strings.ReplaceAll(q, `"`, "`") },
 	upsert:      onDuplicateKey,

@@ -99,6 +99,8 @@ var postgresDialect = &dialect{
 ) AND expires < ? AND expires <> ?`,
 	expireRecheck: true,
 	refreshRows:   postgresRefresh,
+	forUpdate:     " FOR UPDATE",
+	returning:     true,
 	timeArg:       func(t time.Time) any { return dbTime(t) },
 	schema:        postgresSchema,
 	createIndex:   createIndexIfNotExists,

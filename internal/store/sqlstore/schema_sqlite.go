@@ -84,6 +84,7 @@ var sqliteSchema = []table{
 
 var sqliteDialect = &dialect{
 	name:        "sqlite",
+	returning:   true,
 	nonceInsert: `INSERT INTO sipfleet_nonce (id, nc, expires) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 	rebind:      func(q string) string { return q },
 	upsert:      onConflict,

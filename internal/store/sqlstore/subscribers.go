@@ -27,6 +27,39 @@ func (s *Store) Get(ctx context.Context, user, domain string) (store.Subscriber,
 	return sub, err
 }
 
+// GetAll reads the subscribers of several AoRs (user and domain): one
+// SELECT per 64 users. found[i] says whether aors[i] has one.
+func (s *Store) GetAll(ctx context.Context, aors []store.AOR) (subs []store.Subscriber, found []bool, err error) {
+	at := make(map[store.AOR][]int, len(aors))
+	var users []string
+	for i, a := range aors {
+		if at[a] == nil {
+			users = append(users, a.User)
+		}
+		at[a] = append(at[a], i)
+	}
+	err = s.run(ctx, "get subscribers", func(ctx context.Context) error {
+		subs, found = make([]store.Subscriber, len(aors)), make([]bool, len(aors))
+		return eachPadded(users, func(n int, args []any) error {
+			rows, err := s.r.query(ctx, s.q.subscribersOf(n), args...)
+			if err != nil {
+				return err
+			}
+			got, err := scanSubscribers(rows)
+			if err != nil {
+				return err
+			}
+			for _, sub := range got {
+				for _, i := range s.aorIndexes(at, aors, store.AOR{User: sub.User, Domain: sub.Domain}) {
+					subs[i], found[i] = sub, true
+				}
+			}
+			return nil
+		})
+	})
+	return subs, found, err
+}
+
 // Put adds or replaces a subscriber: one upsert.
 func (s *Store) Put(ctx context.Context, sub store.Subscriber) error {
 	return s.run(ctx, "put subscriber", func(ctx context.Context) error {

@@ -100,6 +100,16 @@ func randomHex(n int) string {
 }
 
 // openStore opens a store on dsn for a test and closes it after.
+// migratedStore opens a store on a fresh, migrated database of engine.
+func migratedStore(t *testing.T, engine string) *Store {
+	t.Helper()
+	s := openStore(t, freshDSN(t, engine), store.Options{})
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func openStore(tb testing.TB, dsn string, opts store.Options) *Store {
 	tb.Helper()
 	if opts.QueryTimeout == 0 {

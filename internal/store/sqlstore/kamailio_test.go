@@ -26,11 +26,7 @@ func TestUpgrade(t *testing.T) {
 	}
 	for _, engine := range engines {
 		t.Run(engine, func(t *testing.T) {
-			s := openStore(t, freshDSN(t, engine), store.Options{})
-			ctx := t.Context()
-			if err := s.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
+			s, ctx := migratedStore(t, engine), t.Context()
 			downgrade := append(narrow[engine],
 				"UPDATE version SET table_version = 8 WHERE table_name = 'location'",
 				"UPDATE version SET table_version = 6 WHERE table_name = 'subscriber'")

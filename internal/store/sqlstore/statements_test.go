@@ -12,11 +12,7 @@ import (
 func TestStatementsPerOperation(t *testing.T) {
 	for _, engine := range engines {
 		t.Run(engine, func(t *testing.T) {
-			s := openStore(t, freshDSN(t, engine), store.Options{})
-			ctx := t.Context()
-			if err := s.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
+			s, ctx := migratedStore(t, engine), t.Context()
 			aor := store.AOR{User: "alice", Domain: "example.com"}
 			now := time.Now()
 			b := store.Binding{AOR: aor, Contact: "sip:alice@192.0.2.4", Expires: now.Add(time.Hour)}

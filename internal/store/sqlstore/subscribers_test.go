@@ -12,11 +12,7 @@ import (
 func TestGetAll(t *testing.T) {
 	for _, engine := range engines {
 		t.Run(engine, func(t *testing.T) {
-			s := openStore(t, freshDSN(t, engine), store.Options{})
-			ctx := t.Context()
-			if err := s.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
+			s, ctx := migratedStore(t, engine), t.Context()
 			for _, a := range []store.AOR{{User: "alice", Domain: "example.com"}, {User: "alice", Domain: "example.org"}, {User: "bob", Domain: "example.com"}} {
 				if err := s.Put(ctx, store.NewSubscriber(a, "pw-"+a.Domain, false)); err != nil {
 					t.Fatal(err)

@@ -190,8 +190,21 @@ func (r *Registrar) replyStateless(p *transport.Packet, m *sip.Msg, code int, re
 }
 
 // serveTx queues a new REGISTER for a worker; a full queue means the
-// database cannot keep up, and the UA is told to come back.
+// database cannot keep up, and the UA is told to come back. A REGISTER
+// without credentials, when they are required, is answered at once: its
+// 401 needs no database, and most UAs send one before every REGISTER
+// that counts, so it should not wait in the queue behind them.
 func (r *Registrar) serveTx(tx *transaction.ServerTx, req *sip.Msg) {
+	if r.opt.Auth != nil && req.Count(sip.HdrAuthorization) == 0 {
+		it := []item{{job: job{tx, req}}}
+		r.admit(r.base, it, r.opt.Now())
+		if it[0].out != nil {
+			if err := tx.RespondBytes(it[0].out); err != nil {
+				r.stats.inc(cSendErrors)
+			}
+			return
+		}
+	}
 	select {
 	case r.jobs <- job{tx, req}:
 	default:

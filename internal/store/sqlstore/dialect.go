@@ -37,6 +37,12 @@ type dialect struct {
 	// forUpdate ends a SELECT that locks the rows it reads, where the
 	// engine has row locks (SQLite's write transactions lock the file).
 	forUpdate string
+	// lockRows says that a transaction writing several bindings first
+	// locks their rows in ruid order. PostgreSQL needs it: its UPDATE ...
+	// FROM (VALUES ...) locks rows in whatever order its join takes, so
+	// concurrent batches over the same bindings deadlock, and its
+	// deadlock detector takes a second to notice.
+	lockRows bool
 	// returning says that an INSERT can end in RETURNING.
 	returning bool
 	// foldCase says that the engine compares the AoR's columns without

@@ -134,8 +134,11 @@ func (s *Store) UpdateAll(ctx context.Context, changes []store.Change) error {
 	if err != nil || w.statements() == 0 {
 		return err
 	}
+	// Only the refresh's join takes locks out of order; new bindings and
+	// removals are locked in the sorted order of their statements.
+	lock := s.d.lockRows && len(w.refresh) > 0 && w.rows() > 1
 	return s.run(ctx, "update", func(ctx context.Context) error {
-		if w.statements() == 1 {
+		if w.statements() == 1 && !lock {
 			return w.exec(ctx, s, nil)
 		}
 		// Prepare first: on SQLite the transaction holds the one
@@ -148,10 +151,27 @@ func (s *Store) UpdateAll(ctx context.Context, changes []store.Change) error {
 			return err
 		}
 		defer tx.Rollback()
+		if lock {
+			if err := s.lockRows(ctx, tx, w.ruids()); err != nil {
+				return err
+			}
+		}
 		if err := w.exec(ctx, s, tx); err != nil {
 			return err
 		}
 		return s.w.commit(tx)
+	})
+}
+
+// lockRows locks the existing rows of ruids, in ruid order.
+func (s *Store) lockRows(ctx context.Context, tx *sql.Tx, ruids []string) error {
+	return eachPadded(ruids, func(n int, args []any) error {
+		rows, err := s.w.queryTx(ctx, tx, s.q.lockRuids(n), args...)
+		if err != nil {
+			return err
+		}
+		rows.Close()
+		return rows.Err()
 	})
 }
 
@@ -200,6 +220,24 @@ func (s *Store) writes(changes []store.Change) (writeSet, error) {
 	slices.SortFunc(w.fresh, func(a, b store.Binding) int { return strings.Compare(a.RUID, b.RUID) })
 	slices.SortFunc(w.del, func(a, b removal) int { return strings.Compare(a.ruid, b.ruid) })
 	return w, nil
+}
+
+func (w *writeSet) rows() int { return len(w.refresh) + len(w.fresh) + len(w.del) }
+
+// ruids gives the ruids of every row written, sorted.
+func (w *writeSet) ruids() []string {
+	var out []string
+	for _, b := range w.refresh {
+		out = append(out, b.RUID)
+	}
+	for _, b := range w.fresh {
+		out = append(out, b.RUID)
+	}
+	for _, d := range w.del {
+		out = append(out, d.ruid)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func chunks(n int) int { return (n + maxRows - 1) / maxRows }

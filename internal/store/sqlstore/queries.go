@@ -37,7 +37,7 @@ type queries struct {
 	bindingsIn, refresh, insert, remove          []string
 	nonceIn, nonceRows                           []string
 	nonceSet                                     string
-	subIn                                        []string
+	subIn, lockIn                                []string
 	subGet, subPut, subDelete, subAll, subDomain string
 	nonceRaise, nonceInsert, nonceExpire         string
 	dispatcherAll                                string
@@ -89,6 +89,7 @@ func newQueries(d *dialect) queries {
 			q.refresh = append(q.refresh, d.rebind(`INSERT INTO location (id, `+strings.Join(insertColumns, ", ")+
 				`) VALUES `+repeatJoin("(?, "+row[1:], ", ", n)+upsert))
 		}
+		q.lockIn = append(q.lockIn, d.rebind(`SELECT 1 FROM location WHERE ruid IN (`+questionMarks(n)+`) ORDER BY ruid`+d.forUpdate))
 		q.subIn = append(q.subIn, d.rebind(`SELECT username, domain, password, ha1, ha1b FROM subscriber WHERE username IN (`+
 			questionMarks(n)+`)`))
 		q.nonceIn = append(q.nonceIn, d.rebind(`SELECT id, nc FROM sipfleet_nonce WHERE id IN (`+questionMarks(n)+`)`+d.forUpdate))
@@ -114,6 +115,9 @@ func (q queries) insertRows(n int) string { return q.insert[n-1] }
 
 // subscribersOf reads the subscribers of n users (any domain).
 func (q queries) subscribersOf(n int) string { return q.subIn[n-1] }
+
+// lockRuids locks the rows of n ruids, in ruid order.
+func (q queries) lockRuids(n int) string { return q.lockIn[n-1] }
 
 // nonceSelect reads the counts of n nonces, locking their rows.
 func (q queries) nonceSelect(n int) string { return q.nonceIn[n-1] }

@@ -101,6 +101,7 @@ var postgresDialect = &dialect{
 	refreshRows:   postgresRefresh,
 	forUpdate:     " FOR UPDATE",
 	returning:     true,
+	lockRows:      true,
 	timeArg:       func(t time.Time) any { return dbTime(t) },
 	schema:        postgresSchema,
 	createIndex:   createIndexIfNotExists,

@@ -35,6 +35,15 @@
 #                               bench/kamailio-registrar-auth.cfg, USERS
 #                               subscribers (password "secret") are written,
 #                               and sipfleet runs with auth: true
+#   NEW=0                       1: new registrations — each step starts on an
+#                               emptied location table, with USERS (100000)
+#                               more than a step sends, so every measured
+#                               REGISTER inserts its binding
+#   LB=0                        1: through an LB on LB_ADDR (127.0.0.84:5060):
+#                               Kamailio's (the harness's lb.cfg: Path with
+#                               received, dispatcher) in front of Kamailio,
+#                               sipfleet's in front of sipfleet; the LB's CPU
+#                               is reported as "lb"
 #   SIPFLEET_BIN=               a sipfleet binary; built from this tree if unset
 #   SHARED=../shared/bench      the harness
 #   BENCH_OUT=./bench-results   results go to $BENCH_OUT/registrar-<timestamp>/
@@ -57,10 +66,15 @@ SYSTEMS=${SYSTEMS:-kamailio sipfleet}
 export RATES=${RATES:-500 1000 2000 3000 4000 6000}
 export STEP_S=${STEP_S:-10}
 export REFINE=${REFINE:-2}
+if [ "${NEW:-0}" = 1 ]; then
+	export USERS=${USERS:-100000} PRELOAD_RPS=${PRELOAD_RPS:-3000}
+fi
 export USERS=${USERS:-10000}
+LB_ADDR=${LB_ADDR:-127.0.0.84:5060}
+LB_ADMIN=${LB_ADMIN:-127.0.0.84:9084}
 OUT=${BENCH_OUT:-$PWD/bench-results}/registrar-$(date +%Y%m%d-%H%M%S)
 
-for a in "$REG_ADDR" "$UAC_ADDR" "$ADMIN_ADDR"; do
+for a in "$REG_ADDR" "$UAC_ADDR" "$ADMIN_ADDR" "$LB_ADDR" "$LB_ADMIN"; do
 	case "$a" in 127.*) ;; *) die "only loopback addresses (127.0.0.0/8) allowed: $a";; esac
 done
 [[ "$DB" =~ ^[A-Za-z0-9_]+$ ]] || die "DB=$DB: letters, digits and _ only"
@@ -75,10 +89,14 @@ if [ -z "$BIN" ]; then
 fi
 
 KAM_RUNDIR=$OUT/kamailio-run
+KAM_LB_RUNDIR=$OUT/kamailio-lb-run
 SF_PID=
+SF_LB_PID=
 cleanup() {
 	RUNDIR=$KAM_RUNDIR "$SHARED/kamailio/stop-kamailio.sh" registrar "$REG_ADDR" >/dev/null 2>&1 || true
+	RUNDIR=$KAM_LB_RUNDIR "$SHARED/kamailio/stop-kamailio.sh" lb "$LB_ADDR" >/dev/null 2>&1 || true
 	[ -n "$SF_PID" ] && stop_pid "$SF_PID"
+	[ -n "$SF_LB_PID" ] && stop_pid "$SF_LB_PID"
 	return 0
 }
 trap cleanup EXIT
@@ -87,17 +105,23 @@ trap 'exit 130' INT TERM
 mariadb -e "CREATE DATABASE IF NOT EXISTS \`$DB\`"
 "$BIN" db migrate --db "$DB_URL"
 
-if [ "${AUTH:-0}" = 1 ]; then
-	# The harness's scenario and Kamailio config are fixed names: run a
-	# copy with the authenticating ones in their place.
+if [ "${AUTH:-0}" = 1 ] || [ "${NEW:-0}" = 1 ]; then
+	# The harness's scenario, Kamailio config and steps are fixed: run a
+	# copy with ours in their place.
 	cp -r "$SHARED" "$OUT/harness"
-	cp bench/sipp/uac-register-auth.xml "$OUT/harness/sipp/uac-register.xml"
-	cp bench/kamailio-registrar-auth.cfg "$OUT/harness/kamailio/registrar.cfg"
+	SHARED=$OUT/harness
+fi
+if [ "${NEW:-0}" = 1 ]; then
+	sed -i 's|^step() {  # step RATE SECS$|&\n\tif [ -n "$RESET_SQL" ]; then mysql_q "$RESET_SQL" >/dev/null; fi|' "$SHARED/run-register.sh"
+	grep -q 'then mysql_q "$RESET_SQL" >/dev/null; fi' "$SHARED/run-register.sh" || die "could not make run-register.sh empty the table before each step"
+fi
+if [ "${AUTH:-0}" = 1 ]; then
+	cp bench/sipp/uac-register-auth.xml "$SHARED/sipp/uac-register.xml"
+	cp bench/kamailio-registrar-auth.cfg "$SHARED/kamailio/registrar.cfg"
 	# SIPp takes no field inside [authentication], but a field may hold
 	# the whole keyword: the users file gets it as a third field.
-	sed -i 's|echo "u$i;$DOMAIN"|echo "u$i;$DOMAIN;[authentication username=u$i password=secret]"|' "$OUT/harness/run-register.sh"
-	grep -q 'authentication username=u' "$OUT/harness/run-register.sh" || die "could not add credentials to run-register.sh's users file"
-	SHARED=$OUT/harness
+	sed -i 's|echo "u$i;$DOMAIN"|echo "u$i;$DOMAIN;[authentication username=u$i password=secret]"|' "$SHARED/run-register.sh"
+	grep -q 'authentication username=u' "$SHARED/run-register.sh" || die "could not add credentials to run-register.sh's users file"
 	# run-register.sh's users: u000001... in $DOMAIN; ha1 = MD5(user:realm:secret).
 	dom=${DOMAIN:-bench.example}
 	# SIPp answers a challenge with its peer's address as digest uri
@@ -114,9 +138,12 @@ fi
 # REG_ADDR. SIPp logs every REGISTER's response time (-trace_rtt), from
 # which latency prints each step's median and 99th percentile.
 run() {
-	local name=$1
-	OUT="$OUT/$name" TARGET_NAME=$name SIPP_OPTS="${SIPP_OPTS:-} -trace_rtt -rtt_freq 100" \
-		"$SHARED/run-register.sh" "$REG_ADDR" >"$OUT/$name.txt" 2>&1 || true
+	local name=$1 target=$REG_ADDR also= as=$1
+	if [ "${LB:-0}" = 1 ]; then
+		target=$LB_ADDR also="$name=$REG_ADDR" as=lb
+	fi
+	OUT="$OUT/$name" TARGET_NAME=$as ALSO=$also SIPP_OPTS="${SIPP_OPTS:-} -trace_rtt -rtt_freq 100" \
+		"$SHARED/run-register.sh" "$target" >"$OUT/$name.txt" 2>&1 || true
 	grep -E "^(CONFIG|preload|STEP|NOTE|RESULT)" "$OUT/$name.txt" | sed "s/^/[$name] /" || true
 	latency "$name"
 }
@@ -137,12 +164,55 @@ latency() {
 	done | sort -t= -k2 -n
 }
 
+# start_sipfleet_lb: sipfleet's LB set up as the harness's Kamailio lb.cfg
+# is: one UDP socket for both sides, REGISTERs to the registrar (set 2)
+# with Path and received, no probing.
+start_sipfleet_lb() {
+	printf '1 sip:127.0.0.1:5071\n2 sip:%s\n' "$REG_ADDR" >"$OUT/lb-dispatcher.list"
+	cat >"$OUT/lb.yaml" <<-EOF
+	log:
+	  level: warn
+	admin:
+	  listen: $LB_ADMIN
+	listeners:
+	  - name: lb
+	    side: public
+	    proto: udp
+	    listen: $LB_ADDR
+	    sockets: 2
+	lb:
+	  dispatcher_list: $OUT/lb-dispatcher.list
+	  algorithm: round-robin
+	  secret: bench-secret-0123456789
+	  path_received: always
+	  probe:
+	    mode: off
+	  pike:
+	    threshold: 0
+	EOF
+	"$BIN" lb --config "$OUT/lb.yaml" >"$OUT/sipfleet-lb.log" 2>&1 &
+	SF_LB_PID=$!
+	for _ in $(seq 1 100); do
+		curl -fs "http://$LB_ADMIN/readyz" >/dev/null 2>&1 && return 0
+		kill -0 "$SF_LB_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$OUT/sipfleet-lb.log" >&2
+	die "sipfleet lb did not get ready"
+}
+
 for sys in $SYSTEMS; do
 	case "$sys" in
 	kamailio)
 		echo "== kamailio registrar, usrloc db_mode=3, $CHILDREN children, database $DB"
 		RUNDIR=$KAM_RUNDIR DBURL=$DB_URL "$SHARED/kamailio/start-kamailio.sh" registrar "$REG_ADDR" >/dev/null
+		if [ "${LB:-0}" = 1 ]; then
+			echo "   through kamailio's LB on $LB_ADDR"
+			RUNDIR=$KAM_LB_RUNDIR PROXIES=127.0.0.1:5071 REGISTRARS=$REG_ADDR \
+				"$SHARED/kamailio/start-kamailio.sh" lb "$LB_ADDR" >/dev/null
+		fi
 		run kamailio
+		RUNDIR=$KAM_LB_RUNDIR "$SHARED/kamailio/stop-kamailio.sh" lb "$LB_ADDR" >/dev/null 2>&1 || true
 		RUNDIR=$KAM_RUNDIR "$SHARED/kamailio/stop-kamailio.sh" registrar "$REG_ADDR" >/dev/null 2>&1
 		;;
 	sipfleet)
@@ -161,7 +231,12 @@ for sys in $SYSTEMS; do
 			sleep 0.1
 		done
 		[ -n "$ready" ] || { cat "$OUT/sipfleet.log" >&2; die "sipfleet registrar did not get ready"; }
+		if [ "${LB:-0}" = 1 ]; then
+			echo "   through sipfleet's LB on $LB_ADDR"
+			start_sipfleet_lb
+		fi
 		run sipfleet
+		if [ -n "$SF_LB_PID" ]; then stop_pid "$SF_LB_PID"; wait "$SF_LB_PID" 2>/dev/null || true; SF_LB_PID=; fi
 		curl -fs "http://$ADMIN_ADDR/metrics" 2>/dev/null | grep -E '^sipfleet_registrar_[a-z_]+_total ' |
 			sed 's/^/[sipfleet] metric /' | tee "$OUT/sipfleet.metrics" || true
 		stop_pid "$SF_PID"; wait "$SF_PID" 2>/dev/null || true; SF_PID=

@@ -190,45 +190,54 @@ func (s *Store) nonceCounts(ctx context.Context, tx *sql.Tx, keys []string) (map
 // locking read of a missing row locks the gap, so that is rare.
 func (s *Store) insertNonces(ctx context.Context, tx *sql.Tx, ws []nonceWrite) ([]string, error) {
 	var missed []string
-	for len(ws) > 0 {
-		chunk := ws[:min(len(ws), maxRows)]
-		ws = ws[len(chunk):]
-		args := make([]any, 0, 3*len(chunk))
-		for _, w := range chunk {
-			args = append(args, w.key, int64(w.nc), s.d.timeArg(w.expires))
+	var err error
+	each(len(ws), func(i, j int) {
+		if err == nil {
+			var m []string
+			m, err = s.insertNonceRows(ctx, tx, ws[i:j])
+			missed = append(missed, m...)
 		}
-		q := s.q.nonceInsertRows(len(chunk))
-		if !s.d.returning {
-			res, err := s.w.exec(ctx, tx, q, args...)
-			if err != nil {
-				return nil, err
-			}
-			if got, err := res.RowsAffected(); err != nil || got != int64(len(chunk)) {
-				return nil, errors.Join(errNonceRace, err)
-			}
-			continue
-		}
-		rows, err := s.w.queryTx(ctx, tx, q+" RETURNING id", args...)
+	})
+	return missed, err
+}
+
+// insertNonceRows is one statement of insertNonces.
+func (s *Store) insertNonceRows(ctx context.Context, tx *sql.Tx, chunk []nonceWrite) ([]string, error) {
+	args := make([]any, 0, 3*len(chunk))
+	for _, w := range chunk {
+		args = append(args, w.key, int64(w.nc), s.d.timeArg(w.expires))
+	}
+	q := s.q.nonceInsertRows(len(chunk))
+	if !s.d.returning {
+		res, err := s.w.exec(ctx, tx, q, args...)
 		if err != nil {
 			return nil, err
 		}
-		inserted := make(map[string]bool, len(chunk))
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			inserted[strings.TrimRight(id, " ")] = true
+		if got, err := res.RowsAffected(); err != nil || got != int64(len(chunk)) {
+			return nil, errors.Join(errNonceRace, err)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		return nil, nil
+	}
+	rows, err := s.w.queryTx(ctx, tx, q+" RETURNING id", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	inserted := make(map[string]bool, len(chunk))
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
 			return nil, err
 		}
-		for _, w := range chunk {
-			if !inserted[w.key] {
-				missed = append(missed, w.key)
-			}
+		inserted[strings.TrimRight(id, " ")] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var missed []string
+	for _, w := range chunk {
+		if !inserted[w.key] {
+			missed = append(missed, w.key)
 		}
 	}
 	return missed, nil

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -66,4 +67,25 @@ func ignoreNotFound(err error) error {
 		return nil
 	}
 	return err
+}
+
+// TestEachChunk pins the row counts multi-row writes use: below rowStep
+// or a multiple of it, at most maxRows, covering every row once.
+func TestEachChunk(t *testing.T) {
+	for _, tt := range []struct {
+		n    int
+		want string
+	}{{0, "[]"}, {1, "[1]"}, {8, "[8]"}, {13, "[8 5]"}, {32, "[32]"}, {63, "[56 7]"}, {64, "[64]"}, {150, "[64 64 16 6]"}} {
+		var got []int
+		next := 0
+		each(tt.n, func(i, j int) {
+			if i != next {
+				t.Errorf("n=%d: chunk starts at %d; want %d", tt.n, i, next)
+			}
+			got, next = append(got, j-i), j
+		})
+		if fmt.Sprint(got) != tt.want || next != tt.n {
+			t.Errorf("n=%d: chunks %v covering %d; want %s", tt.n, got, next, tt.want)
+		}
+	}
 }

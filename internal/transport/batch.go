@@ -50,10 +50,10 @@ type udpBatch struct {
 // the read loop then reads one datagram per call.
 func (t *Transport) newBatch(s *Socket) *udpBatch {
 	size := s.l.cfg.Batch
-	if size <= 1 {
+	if size <= 1 && s.raw == nil { // a raw socket has only the batch reader
 		return nil
 	}
-	rx, err := newBatchReader(s.pc, size, t.cfg.MaxDatagram+1)
+	rx, err := newBatchReader(s, max(size, 1), t.cfg.MaxDatagram+1)
 	if err != nil {
 		t.log.Debug("udp batching off", "listener", s.l.Name(), "socket", s.index, "err", err)
 		return nil
@@ -141,7 +141,7 @@ func (b *udpBatch) queueFor(sock *Socket) *sendQueue {
 	if sock.l == b.sock.l {
 		sock = b.sock
 	}
-	tx, err := newBatchWriter(sock.pc, b.size)
+	tx, err := newBatchWriter(sock, b.size)
 	if err != nil {
 		return nil
 	}

@@ -31,11 +31,14 @@ func (g gate) open() { close(g) }
 
 // burstServer starts a transport whose handler passes the gate, then runs
 // h; and the burst's client sockets.
-func burstServer(t *testing.T, ip netip.Addr, sockets, batch int, h func(*Transport, *Packet)) (*Transport, gate, []*net.UDPConn) {
+func burstServer(t *testing.T, ip netip.Addr, sockets, batch int, h func(*Transport, *Packet), opts ...func(*ListenerConfig)) (*Transport, gate, []*net.UDPConn) {
 	t.Helper()
 	g := make(gate)
 	lc := udpListener("u", ip, sockets)
 	lc.Batch, lc.ReadBuffer = batch, burstBuffer
+	for _, o := range opts {
+		o(&lc)
+	}
 	tr := startSelf(t, Config{Listeners: []ListenerConfig{lc}}, func(tr *Transport) Handler {
 		return HandlerFunc(func(p *Packet) {
 			g.wait()
@@ -43,7 +46,7 @@ func burstServer(t *testing.T, ip netip.Addr, sockets, batch int, h func(*Transp
 		})
 	})
 	for _, s := range tr.Listener("u").Sockets() {
-		ensureReceiveBuffer(t, s.pc, burstBuffer)
+		ensureReceiveBuffer(t, s, burstBuffer)
 	}
 	clients := make([]*net.UDPConn, burstSources)
 	for i := range clients {
@@ -93,17 +96,21 @@ func TestUDPBurstEchoed(t *testing.T) {
 	tests := []struct {
 		name           string
 		sockets, batch int
+		blocking       bool
 	}{
-		{"unbatched", 1, 1},
-		{"batched", 1, defaultBatch},
-		{"batched two sockets", 2, defaultBatch},
+		{"unbatched", 1, 1, false},
+		{"batched", 1, defaultBatch, false},
+		{"batched two sockets", 2, defaultBatch, false},
+		{"blocking unbatched", 1, 1, true},
+		{"blocking", 1, defaultBatch, true},
+		{"blocking two sockets", 2, defaultBatch, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			families(t, func(t *testing.T, ip netip.Addr) {
 				tr, g, clients := burstServer(t, ip, tt.sockets, tt.batch, func(tr *Transport, p *Packet) {
 					tr.Reply(p, p.Data)
-				})
+				}, func(lc *ListenerConfig) { lc.BlockingRead = tt.blocking })
 				sendBurst(t, clients, tr.Listener("u").Addr(), g)
 				for src, c := range clients {
 					expectReplies(t, c, src, echoOf)
@@ -194,7 +201,7 @@ func TestUDPBatchedOnOtherListener(t *testing.T) {
 			tr.SendUDPBatched(p, socks[len(p.Data)%len(socks)], p.Src, p.Data)
 		})
 	})
-	ensureReceiveBuffer(t, tr.Listener("in").Sockets()[0].pc, burstBuffer)
+	ensureReceiveBuffer(t, tr.Listener("in").Sockets()[0], burstBuffer)
 	clients := make([]*net.UDPConn, burstSources)
 	for i := range clients {
 		clients[i] = udpClient(t, loop4)

@@ -73,6 +73,15 @@ type ListenerConfig struct {
 	// where Batch is ignored. At most 1024 (UIO_MAXIOV). UDP only.
 	Batch int
 
+	// BlockingRead gives each UDP socket a reader that waits in recvmmsg
+	// on a blocking socket, in a thread of its own, instead of in Go's
+	// netpoller. At a moderate rate, when each read finds one datagram,
+	// that saves the poller's per-datagram work (epoll_wait, futex
+	// wake-ups of idle threads, the read that finds the socket empty);
+	// it costs one OS thread per socket. Linux only (ignored elsewhere).
+	// UDP only.
+	BlockingRead bool
+
 	// FreeBind sets IP_FREEBIND so a standby can bind a VIP it does not hold
 	// yet (keepalived/VRRP). Linux only.
 	FreeBind bool
@@ -157,6 +166,9 @@ func (l ListenerConfig) validate() []error {
 	}
 	if l.Batch < 0 || l.Batch > maxBatch || (l.Batch > 0 && l.Proto != UDP) {
 		errs = append(errs, fmt.Errorf("batch: %d (UDP only, at most %d)", l.Batch, maxBatch))
+	}
+	if l.BlockingRead && l.Proto != UDP {
+		errs = append(errs, errors.New("blocking read: UDP only"))
 	}
 	if l.Advertised != "" {
 		if err := checkHostPort(l.Advertised); err != nil {

@@ -115,6 +115,34 @@
 // dominates. UDP GSO (UDP_SEGMENT) would cut some of that, but only for
 // equal-sized datagrams to one destination, which SIP traffic is not.
 //
+// # Blocking reads
+//
+// With ListenerConfig.BlockingRead (Linux; the LB turns it on) a UDP
+// socket is made with socket(2) in blocking mode and never registered
+// with the netpoller: its read loop waits inside recvmmsg(2) with
+// MSG_WAITFORONE, so the thread sleeps in the kernel and the kernel wakes
+// it when a datagram arrives. At 2,000 calls/s each read finds about one
+// datagram, and through the netpoller each cost an epoll_wait, a read
+// that found the socket empty, futex wake-ups of idle threads and a
+// spinning thread's search for work; blocking in the kernel leaves one
+// system call per read. The LB's CPU per call at 2,000 calls/s went from
+// ~100 to ~65 µs (bench/RESULTS.md). Sends on such a socket are plain
+// sendto/sendmmsg on the blocking descriptor (a full send buffer blocks
+// the thread, which the runtime handles as any blocking system call).
+//
+// Two things keep the runtime out of the way. The socket is an os.File
+// made from a blocking descriptor, which the os package does not give to
+// the netpoller; the file's reference count makes Close wait for a read
+// in progress before close(2), so the descriptor cannot be reused under
+// it, and Close first calls shutdown(SHUT_RD), which makes a blocked
+// recvmmsg return at once (SO_RCVTIMEO, 250 ms, is the backstop). And the
+// read loop calls runtime.Gosched every 2 ms: a goroutine that never parks
+// looks to sysmon like one running for more than its 10 ms slice, so
+// sysmon took its P at the next system call and then polled every 20 µs,
+// which made this mode cost more than the netpoller until the loop
+// yielded. One thread per socket is the price: more sockets than cores
+// gain nothing at moderate rates.
+//
 // # Numbers
 //
 // Measured on the 2-core development VM while other engineers' builds and

@@ -94,7 +94,7 @@ func (l *Listener) close() error {
 		errs = append(errs, ignoreClosed(l.ln.Close()))
 	}
 	for _, s := range l.sockets {
-		errs = append(errs, ignoreClosed(s.pc.Close()))
+		errs = append(errs, s.close())
 	}
 	return errors.Join(errs...)
 }

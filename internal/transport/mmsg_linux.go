@@ -4,7 +4,6 @@ package transport
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
 	"syscall"
 	"unsafe"
@@ -29,11 +28,18 @@ type mmsgReader struct {
 	recv func(uintptr) bool // r.recvmmsg, bound once so a read allocates nothing
 }
 
-func newBatchReader(pc *net.UDPConn, n, slot int) (batchReader, error) {
-	rc, err := pc.SyscallConn()
+func newBatchReader(s *Socket, n, slot int) (batchReader, error) {
+	if s.raw != nil {
+		return newRawReader(s.raw, n, slot), nil
+	}
+	rc, err := s.pc.SyscallConn()
 	if err != nil {
 		return nil, fmt.Errorf("batch reader: %w", err)
 	}
+	return newMmsgReader(rc, n, slot), nil
+}
+
+func newMmsgReader(rc syscall.RawConn, n, slot int) *mmsgReader {
 	r := &mmsgReader{rc: rc, slot: slot, slab: make([]byte, n*slot),
 		hdrs: make([]unix.Mmsghdr, n), iovs: make([]unix.Iovec, n), names: make([]unix.RawSockaddrInet6, n)}
 	for i := range r.hdrs {
@@ -46,7 +52,7 @@ func newBatchReader(pc *net.UDPConn, n, slot int) (batchReader, error) {
 		h.SetIovlen(1)
 	}
 	r.recv = r.recvmmsg
-	return r, nil
+	return r
 }
 
 func (r *mmsgReader) read() (int, error) {
@@ -104,8 +110,8 @@ type mmsgWriter struct {
 	send     func(uintptr) bool // w.sendmmsg, bound once
 }
 
-func newBatchWriter(pc *net.UDPConn, n int) (batchWriter, error) {
-	rc, err := pc.SyscallConn()
+func newBatchWriter(s *Socket, n int) (batchWriter, error) {
+	rc, err := s.syscallConn()
 	if err != nil {
 		return nil, fmt.Errorf("batch writer: %w", err)
 	}

@@ -4,7 +4,6 @@ package transport
 
 import (
 	"errors"
-	"net"
 	"syscall"
 	"testing"
 )
@@ -12,9 +11,9 @@ import (
 // ensureReceiveBuffer makes sure c can queue size bytes of datagrams
 // (SO_RCVBUF, or SO_RCVBUFFORCE past net.core.rmem_max when root) and
 // skips the test when the host will not allow it.
-func ensureReceiveBuffer(t testing.TB, c *net.UDPConn, size int) {
+func ensureReceiveBuffer(t testing.TB, s *Socket, size int) {
 	t.Helper()
-	rc, err := c.SyscallConn()
+	rc, err := s.syscallConn()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,13 +2,10 @@
 
 package transport
 
-import (
-	"net"
-	"testing"
-)
+import "testing"
 
 // ensureReceiveBuffer: the burst tests exercise Linux batching; elsewhere
 // the socket buffer may not hold a burst, so they do not run.
-func ensureReceiveBuffer(t testing.TB, _ *net.UDPConn, _ int) {
+func ensureReceiveBuffer(t testing.TB, _ *Socket, _ int) {
 	t.Skip("burst tests need Linux")
 }

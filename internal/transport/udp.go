@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"syscall"
 	"time"
 )
 
@@ -13,7 +15,8 @@ import (
 // address through SO_REUSEPORT and each has its own read goroutine.
 type Socket struct {
 	l     *Listener
-	pc    *net.UDPConn
+	pc    *net.UDPConn // nil when raw is set
+	raw   *rawSocket   // a blocking socket outside the netpoller (BlockingRead)
 	index int
 	stats counters
 }
@@ -37,7 +40,11 @@ func (s *Socket) Stats() Stats {
 // bindUDP binds the listener's sockets. With port 0 the first socket picks
 // the port and the others join it.
 func (l *Listener) bindUDP(ctx context.Context) error {
-	lc := net.ListenConfig{Control: sockopts{reusePort: l.cfg.Sockets > 1, freeBind: l.cfg.FreeBind}.control()}
+	opts := sockopts{reusePort: l.cfg.Sockets > 1, freeBind: l.cfg.FreeBind}
+	if l.cfg.BlockingRead && rawSupported {
+		return l.bindRaw(opts)
+	}
+	lc := net.ListenConfig{Control: opts.control()}
 	addr := l.cfg.Addr
 	for i := range l.cfg.Sockets {
 		pc, err := lc.ListenPacket(ctx, network("udp", addr.Addr()), addr.String())
@@ -55,6 +62,42 @@ func (l *Listener) bindUDP(ctx context.Context) error {
 	}
 	l.addr = addr
 	return nil
+}
+
+// bindRaw is bindUDP for BlockingRead: sockets the netpoller never sees.
+func (l *Listener) bindRaw(opts sockopts) error {
+	addr := l.cfg.Addr
+	for i := range l.cfg.Sockets {
+		raw, local, err := bindRaw(addr, opts, l.cfg.ReadBuffer)
+		if err != nil {
+			return errors.Join(fmt.Errorf("listen udp %s: %w", addr, err), l.close())
+		}
+		l.sockets = append(l.sockets, &Socket{l: l, raw: raw, index: i})
+		if i == 0 {
+			addr = local
+		}
+	}
+	l.addr = addr
+	return nil
+}
+
+// syscallConn is the socket's descriptor for batched reads and writes.
+func (s *Socket) syscallConn() (syscall.RawConn, error) {
+	if s.raw != nil {
+		return s.raw.rc, nil
+	}
+	return s.pc.SyscallConn()
+}
+
+// close closes the socket; a blocked reader returns ErrClosed.
+func (s *Socket) close() error {
+	if s.raw != nil {
+		if err := s.raw.close(); !errors.Is(err, os.ErrClosed) {
+			return err
+		}
+		return nil
+	}
+	return ignoreClosed(s.pc.Close())
 }
 
 func (l *Listener) setReadBuffer(uc *net.UDPConn) error {
@@ -174,7 +217,13 @@ func (t *Transport) SendUDP(sock *Socket, dst netip.AddrPort, b []byte) error {
 	}
 	sock.l.flushQueued()
 	sock.stats.inc(cUDPWrites)
-	if _, err := sock.pc.WriteToUDPAddrPort(b, dst); err != nil {
+	var err error
+	if sock.raw != nil {
+		err = sock.raw.writeTo(b, dst)
+	} else {
+		_, err = sock.pc.WriteToUDPAddrPort(b, dst)
+	}
+	if err != nil {
 		sock.stats.inc(cSendErrors)
 		return fmt.Errorf("send udp to %s from %s: %w", dst, sock.l.Name(), closedAs(err))
 	}

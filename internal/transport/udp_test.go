@@ -45,15 +45,19 @@ func roundTrip(t testing.TB, c *net.UDPConn, dst netip.AddrPort, b []byte) ([]by
 func TestUDPRoundTrip(t *testing.T) {
 	families(t, func(t *testing.T, ip netip.Addr) {
 		for _, n := range []int{1, 4} {
-			t.Run(fmt.Sprintf("sockets=%d", n), func(t *testing.T) { testUDPRoundTrip(t, ip, n) })
+			for _, blocking := range []bool{false, true} {
+				t.Run(fmt.Sprintf("sockets=%d,blocking=%v", n, blocking), func(t *testing.T) { testUDPRoundTrip(t, ip, n, blocking) })
+			}
 		}
 	})
 }
 
-func testUDPRoundTrip(t *testing.T, ip netip.Addr, n int) {
+func testUDPRoundTrip(t *testing.T, ip netip.Addr, n int, blocking bool) {
 	var perSocket [4]atomic.Int64
 	handled := make(chan struct{}, 64)
-	tr := startSelf(t, Config{Listeners: []ListenerConfig{udpListener("pub", ip, n)}}, func(tr *Transport) Handler {
+	lc := udpListener("pub", ip, n)
+	lc.BlockingRead = blocking
+	tr := startSelf(t, Config{Listeners: []ListenerConfig{lc}}, func(tr *Transport) Handler {
 		return HandlerFunc(func(p *Packet) {
 			perSocket[p.Sock.Index()].Add(1)
 			if p.Conn != 0 || p.Proto != UDP || p.Listener.Name() != "pub" {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,6 +54,11 @@ type Options struct {
 	Limiter       Limiter              // nil: no rate limit
 	IsScanner     func(ua []byte) bool // nil: no scanner filter
 	Logger        *slog.Logger
+	// NetpollRead reads UDP through Go's netpoller, as other roles do,
+	// instead of the LB's default: a blocking reader thread per socket
+	// (transport.ListenerConfig.BlockingRead), which costs a third less
+	// CPU per call at moderate rates (bench/RESULTS.md).
+	NetpollRead bool
 }
 
 // LB is the edge load balancer. It is the transport's handler.
@@ -113,6 +119,12 @@ func New(opt Options) (*LB, error) {
 	lb.base, lb.stop = context.WithCancel(context.Background())
 	lb.work.New = func() any { return newWork() }
 	tcfg := opt.Transport
+	tcfg.Listeners = slices.Clone(tcfg.Listeners)
+	for i := range tcfg.Listeners {
+		if l := &tcfg.Listeners[i]; l.Proto == transport.UDP && !opt.NetpollRead {
+			l.BlockingRead = true
+		}
+	}
 	tcfg.Handler = lb
 	tcfg.Logger = opt.Logger
 	tr, err := transport.New(tcfg)

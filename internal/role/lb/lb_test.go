@@ -72,9 +72,17 @@ func TestRegisterOutboundGetsOb(t *testing.T) {
 }
 
 // TestCallThroughLB: INVITE is dispatched and double Record-Routed; the
-// ACK and BYE follow the route set back to the proxy the INVITE went to.
+// ACK and BYE follow the route set back to the proxy the INVITE went to;
+// with the LB's blocking UDP readers (the default) and through the
+// netpoller (NetpollRead).
 func TestCallThroughLB(t *testing.T) {
-	f := newFixture(t, nil)
+	for _, netpoll := range []bool{false, true} {
+		t.Run(fmt.Sprintf("netpoll=%v", netpoll), func(t *testing.T) { testCallThroughLB(t, netpoll) })
+	}
+}
+
+func testCallThroughLB(t *testing.T, netpoll bool) {
+	f := newFixture(t, func(o *Options) { o.NetpollRead = netpoll })
 	f.ua.send(f.pubAddr, f.request("INVITE", "sip:bob@example.com"))
 	proxy, inv := f.dispatched()
 	rr := allValues(inv, sip.HdrRecordRoute)

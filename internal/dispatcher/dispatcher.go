@@ -26,8 +26,9 @@ type Dispatcher struct {
 // system clock, and a logger that discards.
 type Options struct {
 	Health HealthConfig
-	// Prober probes destinations for Run; nil means Run only waits, and
-	// health follows real traffic and the administrator alone.
+	// Prober probes destinations for Run; nil means no probing: health
+	// follows real traffic and the administrator alone, and Run readmits
+	// what traffic took out once Interval has passed (see Readmit).
 	Prober Prober
 	Clock  Clock        // nil: the system clock
 	Logger *slog.Logger // nil: discard

@@ -79,15 +79,18 @@ type health struct {
 
 	selected, trafficOK, trafficFail, probeOK, probeFail atomic.Uint64
 
-	mu          sync.Mutex // guards the rest, and every state change
-	flags       Flags      // flags as last configured
-	failStreak  int
-	okStreak    int
-	since       time.Time // of the last state change
-	lastProbe   time.Time
-	lastProbeOK bool
-	lastErr     string
-	lastLatency time.Duration
+	mu         sync.Mutex // guards the rest, and every state change
+	flags      Flags      // flags as last configured
+	failStreak int
+	okStreak   int
+	since      time.Time // of the last state change
+	// outByTraffic: real traffic, not a probe or the administrator,
+	// took the destination out; without a prober, readmit brings it back.
+	outByTraffic bool
+	lastProbe    time.Time
+	lastProbeOK  bool
+	lastErr      string
+	lastLatency  time.Duration
 }
 
 func newHealth(flags Flags, now time.Time) *health {
@@ -133,8 +136,26 @@ func (h *health) observe(ob observation, cfg *HealthConfig) transition {
 	to := h.next(from, ob, cfg)
 	if to != from {
 		h.setLocked(to, ob.now)
+		h.outByTraffic = to == StateInactive && ob.src == fromTraffic
 	}
 	return transition{from, to}
+}
+
+// readmit puts a destination that real traffic took out at least hold
+// ago back into rotation, on probation: its failure streak is one short
+// of the threshold, so the next failure takes it out again. It serves a
+// dispatcher without a prober, where nothing else would bring it back.
+func (h *health) readmit(now time.Time, hold time.Duration, cfg *HealthConfig) transition {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	from := h.load()
+	if from != StateInactive || !h.outByTraffic || now.Sub(h.since) < hold {
+		return transition{from, from}
+	}
+	h.outByTraffic = false
+	h.failStreak, h.okStreak = cfg.FailThreshold-1, 0
+	h.setLocked(StateActive, now)
+	return transition{from, StateActive}
 }
 
 func (h *health) count(ob observation) {
@@ -197,6 +218,7 @@ func (h *health) set(s State, now time.Time) transition {
 	defer h.mu.Unlock()
 	from := h.load()
 	h.failStreak, h.okStreak = 0, 0
+	h.outByTraffic = false
 	if s != from {
 		h.setLocked(s, now)
 	}

@@ -132,6 +132,41 @@ func TestTrafficFailures(t *testing.T) {
 	}
 }
 
+// TestReadmitWithoutProbing: with no prober, a destination real traffic
+// took out comes back once Interval has passed, on probation (one more
+// failure takes it out again); one the administrator took out stays out.
+func TestReadmitWithoutProbing(t *testing.T) {
+	clock := newFakeClock()
+	d := newTest(t, pair, Options{Health: HealthConfig{FailThreshold: 2, Interval: time.Minute}, Clock: clock})
+	a, b := d.mustLookup(t, "sip:a.example"), d.mustLookup(t, "sip:b.example")
+	d.ReportFailure(a, errNoAnswer)
+	d.ReportFailure(a, errNoAnswer)
+	if err := d.SetState(1, "sip:b.example", StateInactive); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(59 * time.Second)
+	d.Readmit()
+	if a.State() != StateInactive {
+		t.Fatalf("readmitted before the hold-down: %v", a.State())
+	}
+	clock.Advance(time.Second)
+	d.Readmit()
+	if a.State() != StateActive || b.State() != StateInactive {
+		t.Fatalf("after the hold-down: a %v, b %v; want a active, b (the administrator's) inactive", a.State(), b.State())
+	}
+	d.ReportFailure(a, errNoAnswer)
+	if a.State() != StateInactive {
+		t.Fatalf("one failure on probation: %v; want inactive", a.State())
+	}
+	clock.Advance(time.Minute)
+	d.Readmit()
+	d.ReportSuccess(a)
+	d.ReportFailure(a, errNoAnswer)
+	if a.State() != StateActive {
+		t.Fatalf("a success after readmission cleared nothing: %v", a.State())
+	}
+}
+
 func TestIgnoreTrafficSuccess(t *testing.T) {
 	d := newTest(t, pair, Options{Health: HealthConfig{FailThreshold: 2, IgnoreTrafficSuccess: true}})
 	a := d.mustLookup(t, "sip:a.example")

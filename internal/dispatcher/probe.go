@@ -108,10 +108,6 @@ func (t systemTicker) Stop()               { t.t.Stop() }
 // done. One round finishes before the next starts, and ticks missed meanwhile are dropped,
 // so a slow backend never piles probes up.
 func (d *Dispatcher) Run(ctx context.Context) error {
-	if d.prober == nil {
-		<-ctx.Done()
-		return nil
-	}
 	t := d.clock.NewTicker(d.cfg.Interval)
 	defer t.Stop()
 	d.ProbeRound(ctx)
@@ -120,8 +116,26 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C():
+			if d.prober == nil {
+				d.Readmit()
+				continue
+			}
 			d.ProbeRound(ctx)
 		}
+	}
+}
+
+// Readmit, for a dispatcher without a prober, puts back into rotation
+// every destination that real traffic took out at least Interval ago, on
+// probation: one more failure takes it out again (passive health
+// checking, as nginx's max_fails and fail_timeout). Without it a
+// destination that failed a few requests would stay out for good. Run
+// calls it every Interval; destinations the administrator or the list
+// made inactive stay so.
+func (d *Dispatcher) Readmit() {
+	now := d.clock.Now()
+	for _, dst := range d.cur.Load().dests {
+		d.logTransition(dst, dst.h.readmit(now, d.cfg.Interval, &d.cfg), "readmitted after the hold-down (no probing)", nil)
 	}
 }
 

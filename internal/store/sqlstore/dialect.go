@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +44,11 @@ type dialect struct {
 	// concurrent batches over the same bindings deadlock, and its
 	// deadlock detector takes a second to notice.
 	lockRows bool
+	// nonceTx is how AdvanceNonces opens its transaction. MySQL's
+	// REPEATABLE READ would take gap locks in the locking read of nonces
+	// not yet known, and two nodes holding the same gap deadlock on
+	// their inserts; READ COMMITTED takes none.
+	nonceTx *sql.TxOptions
 	// returning says that an INSERT can end in RETURNING.
 	returning bool
 	// foldCase says that the engine compares the AoR's columns without

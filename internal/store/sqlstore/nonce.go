@@ -88,7 +88,7 @@ func (s *Store) AdvanceNonces(ctx context.Context, uses []NonceUse) ([]bool, err
 		at[k] = append(at[k], i)
 	}
 	err := s.run(ctx, "advance nonces", func(ctx context.Context) error {
-		tx, err := s.w.begin(ctx)
+		tx, err := s.w.beginTx(ctx, s.d.nonceTx)
 		if err != nil {
 			return err
 		}
@@ -186,8 +186,8 @@ func (s *Store) nonceCounts(ctx context.Context, tx *sql.Tx, keys []string) (map
 
 // insertNonces inserts ws, skipping the nonces another node inserted
 // since they were read, and gives those. An engine that cannot say which
-// rows it skipped (MySQL) runs the whole advance again instead — its
-// locking read of a missing row locks the gap, so that is rare.
+// rows it skipped (MySQL) runs the whole advance again instead; that
+// takes two nodes inserting the same nonce at once, which is rare.
 func (s *Store) insertNonces(ctx context.Context, tx *sql.Tx, ws []nonceWrite) ([]string, error) {
 	var missed []string
 	var err error

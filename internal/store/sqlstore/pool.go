@@ -16,6 +16,10 @@ import (
 type pool struct {
 	db    *sql.DB
 	stmts sync.Map // query text -> *sql.Stmt
+	// later holds statements a transaction had to prepare for itself;
+	// the next begin prepares them on the pool, so that they are
+	// prepared once per connection, not once per transaction.
+	later sync.Map // query text -> struct{}
 	// sent counts the statements sent, for Stats.
 	sent *atomic.Uint64
 }
@@ -66,6 +70,7 @@ func (p *pool) txStmt(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, err
 	if st, ok := p.stmts.Load(q); ok {
 		return tx.StmtContext(ctx, st.(*sql.Stmt)), nil
 	}
+	p.later.Store(q, struct{}{})
 	return tx.PrepareContext(ctx, q)
 }
 
@@ -85,8 +90,21 @@ func (p *pool) queryTx(ctx context.Context, tx *sql.Tx, q string, args ...any) (
 
 // begin starts a transaction; BEGIN and COMMIT count as statements.
 func (p *pool) begin(ctx context.Context) (*sql.Tx, error) {
+	return p.beginTx(ctx, nil)
+}
+
+// beginTx starts a transaction with opts, first preparing on the pool
+// what earlier transactions prepared for themselves.
+func (p *pool) beginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
+	p.later.Range(func(q, _ any) bool {
+		if _, err := p.stmt(ctx, q.(string)); err != nil {
+			return false // the transaction will meet the error itself
+		}
+		p.later.Delete(q)
+		return true
+	})
 	p.sent.Add(1)
-	return p.db.BeginTx(ctx, nil)
+	return p.db.BeginTx(ctx, opts)
 }
 
 func (p *pool) commit(tx *sql.Tx) error {

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"strings"
 	"time"
@@ -96,6 +97,7 @@ var mysqlDialect = &dialect{
 	name:        "mysql",
 	foldCase:    true,
 	forUpdate:   " FOR UPDATE",
+	nonceTx:     &sql.TxOptions{Isolation: sql.LevelReadCommitted},
 	nonceInsert: `INSERT IGNORE INTO sipfleet_nonce (id, nc, expires) VALUES (?, ?, ?)`,
 	rebind:      func(q string) string { return strings.ReplaceAll(q, `"`, "`") },
 	upsert:      onDuplicateKey,

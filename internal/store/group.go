@@ -23,6 +23,7 @@ type Group[T, R any] struct {
 }
 
 type groupCall[T, R any] struct {
+	ctx  context.Context
 	in   T
 	done chan groupResult[R]
 }
@@ -43,7 +44,7 @@ func NewGroup[T, R any](run func(ctx context.Context, in []T) ([]R, error), max 
 // ends. A call whose ctx ends first gives up waiting; the run goes on for
 // the others.
 func (g *Group[T, R]) Do(ctx context.Context, in T) (R, error) {
-	c := groupCall[T, R]{in: in, done: make(chan groupResult[R], 1)}
+	c := groupCall[T, R]{ctx: ctx, in: in, done: make(chan groupResult[R], 1)}
 	g.mu.Lock()
 	g.waiting = append(g.waiting, c)
 	lead := !g.busy
@@ -71,10 +72,21 @@ func (g *Group[T, R]) drain() {
 			g.mu.Unlock()
 			return
 		}
-		batch := g.waiting[:n:n]
+		taken := g.waiting[:n:n]
 		g.waiting = append([]groupCall[T, R](nil), g.waiting[n:]...)
 		g.mu.Unlock()
-		in := make([]T, n)
+		// A caller that gave up is left out: its call must not take
+		// effect (a nonce-count spent for a REGISTER already refused).
+		var batch []groupCall[T, R]
+		for _, c := range taken {
+			if c.ctx.Err() == nil {
+				batch = append(batch, c)
+			}
+		}
+		if len(batch) == 0 {
+			continue
+		}
+		in := make([]T, len(batch))
 		for i, c := range batch {
 			in[i] = c.in
 		}

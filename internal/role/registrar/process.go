@@ -3,6 +3,7 @@ package registrar
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -83,15 +84,18 @@ func (r *Registrar) admit(ctx context.Context, items []item, now time.Time) {
 }
 
 // oneRound takes the first REGISTER of each AoR; the rest wait for the
-// next round, in order.
+// next round, in order. AoRs are told apart without regard to case: a
+// MySQL store's collation does not tell them apart either, and two
+// REGISTERs deciding on the same rows must not share a round.
 func oneRound(pending []*item) (round, rest []*item) {
 	seen := make(map[store.AOR]bool, len(pending))
 	for _, it := range pending {
-		if seen[it.reg.aor] {
+		k := store.AOR{User: strings.ToLower(it.reg.aor.User), Domain: strings.ToLower(it.reg.aor.Domain)}
+		if seen[k] {
 			rest = append(rest, it)
 			continue
 		}
-		seen[it.reg.aor] = true
+		seen[k] = true
 		round = append(round, it)
 	}
 	return round, rest

@@ -50,6 +50,7 @@ type Registrar struct {
 	down  atomic.Bool // the database is unreachable (logged once per outage)
 	stats counters
 	stop  context.CancelFunc
+	quit  chan struct{} // closed by Close: the sweep ends
 	base  context.Context
 }
 
@@ -87,6 +88,7 @@ func New(opt Options) (*Registrar, error) {
 	// (T1, 500 ms at 2,000/s), and a 503 at once is better.
 	r := &Registrar{opt: opt, log: opt.Logger, jobs: make(chan job, max(opt.Workers*4, queueMin))}
 	r.msgs.New = func() any { return new(sip.Msg) }
+	r.quit = make(chan struct{})
 	r.base, r.stop = context.WithCancel(context.Background())
 	timers := opt.Timers
 	timers.Logger = opt.Logger
@@ -113,6 +115,7 @@ func (r *Registrar) Start(ctx context.Context) error {
 	go r.sweep()
 	if err := r.tr.Start(ctx); err != nil {
 		r.stop()
+		close(r.quit)
 		close(r.jobs)
 		r.wg.Wait()
 		return fmt.Errorf("start registrar: %w", err)
@@ -123,9 +126,10 @@ func (r *Registrar) Start(ctx context.Context) error {
 // Close stops reading, lets queued REGISTERs finish, and closes.
 func (r *Registrar) Close(ctx context.Context) error {
 	err := r.tr.Close(ctx)
-	r.stop()
+	close(r.quit) // the sweep
 	close(r.jobs)
-	r.wg.Wait()
+	r.wg.Wait() // the queued REGISTERs are answered, on a live context
+	r.stop()
 	return errors.Join(err, r.txl.Close())
 }
 
@@ -248,7 +252,7 @@ func (r *Registrar) sweep() {
 	defer t.Stop()
 	for {
 		select {
-		case <-r.base.Done():
+		case <-r.quit:
 			return
 		case <-t.C:
 			ctx, cancel := context.WithTimeout(r.base, r.opt.QueryTimeout)

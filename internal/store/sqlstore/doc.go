@@ -46,9 +46,17 @@
 // PostgreSQL draw a new id for every upsert that leaves the id out,
 // conflict or not: at 2,000 refreshes a second Kamailio's 32-bit id
 // column would run out in weeks. With the id given, nothing is drawn, and
-// a row removed meanwhile comes back under its old id (ids are never
-// drawn twice). PostgreSQL's upsert arbitrates one unique index only, so
-// there a refresh is an UPDATE ... FROM (VALUES ...) by ruid instead.
+// a row removed meanwhile comes back under its old id. PostgreSQL's upsert arbitrates one unique index only, so
+// there a refresh is an UPDATE ... FROM (VALUES ...) by ruid instead, and
+// a transaction that refreshes or removes several rows first locks them
+// in ruid order (one more statement), as concurrent batches would
+// otherwise deadlock in the join's or the scan's order.
+//
+// Naming the id relies on a row's id not being drawn again while the
+// refresh is in flight. MySQL and MariaDB never draw an id twice;
+// SQLite draws max(id)+1, so a new row may take the id of the highest
+// row if that was removed meanwhile — the refresh then fails on the
+// primary key and is written again as an upsert by ruid.
 //
 // Measured by BenchmarkRegister on the 2-core development machine, with
 // the database on the same host at its Debian defaults (fsync at every

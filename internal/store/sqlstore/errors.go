@@ -71,6 +71,16 @@ func transient(err error) bool {
 	return false
 }
 
+// sqliteConstraintPK is SQLITE_CONSTRAINT_PRIMARYKEY.
+const sqliteConstraintPK = 1555
+
+// idTaken reports a primary key conflict: an id named by a refresh that
+// SQLite gave to a new row (see the package doc).
+func idTaken(err error) bool {
+	var lite *sqlite.Error
+	return errors.As(err, &lite) && lite.Code() == sqliteConstraintPK
+}
+
 func retryable(err error) bool {
 	return lostConn(err) || transient(err) || errors.Is(err, errNonceRace)
 }

@@ -126,41 +126,59 @@ func (s *Store) Update(ctx context.Context, aor store.AOR, put []store.Binding, 
 // for every upsert, conflict or not, and at 2,000 refreshes a second
 // Kamailio's 32-bit id column would run out in weeks; with it, a refresh
 // updates its row, and if a sweep or another node removed the row
-// meanwhile, it is written again under the same id (ids are never drawn
-// twice). A new binding is upserted by ruid: two nodes saving it at once
+// meanwhile, it is written again under the same id (unless SQLite gave
+// that id to a new row: see the package doc). A new binding is upserted by ruid: two nodes saving it at once
 // end with one row.
 func (s *Store) UpdateAll(ctx context.Context, changes []store.Change) error {
 	w, err := s.writes(changes)
 	if err != nil || w.statements() == 0 {
 		return err
 	}
-	// Only the refresh's join takes locks out of order; new bindings and
-	// removals are locked in the sorted order of their statements.
-	lock := s.d.lockRows && len(w.refresh) > 0 && w.rows() > 1
+	// The refresh's join and the removal's scan take locks in no set
+	// order; new bindings are locked in the sorted order of their
+	// statement.
+	lock := s.d.lockRows && len(w.refresh)+len(w.del) > 0 && w.rows() > 1
 	return s.run(ctx, "update", func(ctx context.Context) error {
-		if w.statements() == 1 && !lock {
-			return w.exec(ctx, s, nil)
-		}
-		// Prepare first: on SQLite the transaction holds the one
-		// writer connection that preparing would need.
-		if err := s.w.prepare(ctx, w.queries(s)...); err != nil {
-			return err
-		}
-		tx, err := s.w.begin(ctx)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
-		if lock {
-			if err := s.lockRows(ctx, tx, w.ruids()); err != nil {
-				return err
+		err := w.write(ctx, s, lock)
+		if err != nil && len(w.refresh) > 0 && idTaken(err) {
+			// A refreshed row's id went to a new row (see the package
+			// doc): write the refreshes as upserts by ruid.
+			w.fresh = append(w.fresh, w.refresh...)
+			w.refresh = nil
+			for i := range w.fresh {
+				w.fresh[i].ID = 0
 			}
+			slices.SortFunc(w.fresh, func(a, b store.Binding) int { return strings.Compare(a.RUID, b.RUID) })
+			err = w.write(ctx, s, lock)
 		}
-		if err := w.exec(ctx, s, tx); err != nil {
+		return err
+	})
+}
+
+// write sends the writes, in a transaction unless they are one statement.
+func (w *writeSet) write(ctx context.Context, s *Store, lock bool) error {
+	if w.statements() == 1 && !lock {
+		return w.exec(ctx, s, nil)
+	}
+	// Prepare first: on SQLite the transaction holds the one
+	// writer connection that preparing would need.
+	if err := s.w.prepare(ctx, w.queries(s)...); err != nil {
+		return err
+	}
+	tx, err := s.w.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if lock {
+		if err := s.lockRows(ctx, tx, w.ruids()); err != nil {
 			return err
 		}
-		return s.w.commit(tx)
-	})
+	}
+	if err := w.exec(ctx, s, tx); err != nil {
+		return err
+	}
+	return s.w.commit(tx)
 }
 
 // lockRows locks the existing rows of ruids, in ruid order.

@@ -85,6 +85,25 @@ func bindingCases() []testCase {
 				e.t.Errorf("expires %v; want %v", again.Expires, got.Expires)
 			}
 		}},
+		{"refresh whose id went to a new row", false, func(e *env) {
+			// alice's binding is the newest row; it is read, then
+			// removed, and bob's new binding may take its id (SQLite
+			// draws max(id)+1). alice's refresh must still be saved, as
+			// her own row, and bob's stay his.
+			update(e, e.s, bob, []store.Binding{binding(bob, "sip:b0@x", e.now.Add(time.Hour))}, nil)
+			update(e, e.s, alice, []store.Binding{binding(alice, "sip:a@x", e.now.Add(time.Hour))}, nil)
+			read := one(e, bindingsOf(e, e.s, alice))
+			update(e, e.s, alice, nil, []string{read.RUID})
+			update(e, e.s, bob, []store.Binding{binding(bob, "sip:b1@x", e.now.Add(time.Hour))}, nil)
+			read.CSeq = 7
+			update(e, e.s, alice, []store.Binding{read}, nil)
+			if got := one(e, bindingsOf(e, e.s, alice)); got.Contact != "sip:a@x" || got.CSeq != 7 {
+				e.t.Errorf("alice: %s cseq %d; want sip:a@x cseq 7", got.Contact, got.CSeq)
+			}
+			if got := contacts(bindingsOf(e, e.s, bob)); !slices.Equal(got, []string{"sip:b0@x", "sip:b1@x"}) {
+				e.t.Errorf("bob: %v; want b0 and b1 untouched", got)
+			}
+		}},
 		{"kamailio ruid kept", false, func(e *env) {
 			b := binding(alice, "sip:alice@192.0.2.4", e.now.Add(time.Minute))
 			b.RUID = "uloc-5f1d3a2b-6e1c-1"

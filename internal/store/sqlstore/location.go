@@ -32,19 +32,10 @@ func (s *Store) Bindings(ctx context.Context, aor store.AOR, now time.Time) ([]s
 // repeating the last one, so there are few statements to prepare.
 func (s *Store) BindingsOf(ctx context.Context, aors []store.AOR, now time.Time) ([][]store.Binding, error) {
 	out := make([][]store.Binding, len(aors))
-	at := make(map[store.AOR][]int, len(aors))
-	var users []string
-	seen := make(map[string]bool, len(aors))
-	for i, a := range aors {
-		at[a] = append(at[a], i)
-		if !seen[a.User] {
-			seen[a.User] = true
-			users = append(users, a.User)
-		}
-	}
+	at, distinct := indexAORs(aors)
 	err := s.run(ctx, "bindings", func(ctx context.Context) error {
 		clear(out)
-		return eachPadded(users, func(n int, args []any) error {
+		return eachAORs(distinct, func(n int, args []any) error {
 			rows, err := s.r.query(ctx, s.q.bindingsOf(n), append(args, s.d.timeArg(now), s.d.timeArg(permanent))...)
 			if err != nil {
 				return err
@@ -79,6 +70,55 @@ func (s *Store) aorIndexes(at map[store.AOR][]int, aors []store.AOR, row store.A
 		}
 	}
 	return out
+}
+
+// indexAORs gives each AoR's positions in aors, and the AoRs once each.
+func indexAORs(aors []store.AOR) (map[store.AOR][]int, []store.AOR) {
+	at := make(map[store.AOR][]int, len(aors))
+	var distinct []store.AOR
+	for i, a := range aors {
+		if at[a] == nil {
+			distinct = append(distinct, a)
+		}
+		at[a] = append(at[a], i)
+	}
+	return at, distinct
+}
+
+// eachAORs calls f for each run of up to maxRows AoRs with the arguments
+// of a "username IN (n) AND domain IN (n)" query: the run's users, then
+// its domains, each padded to n (see eachPadded). The pairs the lists
+// cross are more than asked for; the caller keeps its AoRs' rows.
+// Matching the domain too keeps a user name that many domains share (a
+// multi-tenant "100") from reading every domain's rows.
+func eachAORs(aors []store.AOR, f func(n int, args []any) error) error {
+	for rest := aors; len(rest) > 0; {
+		chunk := rest[:min(len(rest), maxRows)]
+		rest = rest[len(chunk):]
+		var users, domains []string
+		seenU, seenD := map[string]bool{}, map[string]bool{}
+		for _, a := range chunk {
+			if !seenU[a.User] {
+				seenU[a.User] = true
+				users = append(users, a.User)
+			}
+			if !seenD[a.Domain] {
+				seenD[a.Domain] = true
+				domains = append(domains, a.Domain)
+			}
+		}
+		n := paddedRows(max(len(users), len(domains)))
+		args := make([]any, 0, 2*n+2)
+		for _, list := range [][]string{users, domains} {
+			for i := range n {
+				args = append(args, list[min(i, len(list)-1)])
+			}
+		}
+		if err := f(n, args); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // eachPadded calls f for each run of up to maxRows keys, with the keys

@@ -90,11 +90,11 @@ func newQueries(d *dialect) queries {
 				`) VALUES `+repeatJoin("(?, "+row[1:], ", ", n)+upsert))
 		}
 		q.lockIn = append(q.lockIn, d.rebind(`SELECT 1 FROM location WHERE ruid IN (`+questionMarks(n)+`) ORDER BY ruid`+d.forUpdate))
-		q.subIn = append(q.subIn, d.rebind(`SELECT username, domain, password, ha1, ha1b FROM subscriber WHERE username IN (`+
-			questionMarks(n)+`)`))
+		inAORs := `username IN (` + questionMarks(n) + `) AND COALESCE(domain, '') IN (` + questionMarks(n) + `)`
+		q.subIn = append(q.subIn, d.rebind(`SELECT username, domain, password, ha1, ha1b FROM subscriber WHERE `+inAORs))
 		q.nonceIn = append(q.nonceIn, d.rebind(`SELECT id, nc FROM sipfleet_nonce WHERE id IN (`+questionMarks(n)+`)`+d.forUpdate))
 		q.nonceRows = append(q.nonceRows, d.rebind(strings.Replace(d.nonceInsert, "(?, ?, ?)", repeatJoin("(?, ?, ?)", ", ", n), 1)))
-		q.bindingsIn = append(q.bindingsIn, d.rebind(sel+`WHERE username IN (`+questionMarks(n)+`) AND `+live+` ORDER BY id`))
+		q.bindingsIn = append(q.bindingsIn, d.rebind(sel+`WHERE `+inAORs+` AND `+live+` ORDER BY id`))
 	}
 	return q
 }
@@ -103,7 +103,7 @@ func repeatJoin(s, sep string, n int) string {
 	return strings.TrimSuffix(strings.Repeat(s+sep, n), sep)
 }
 
-// bindingsOf reads the bindings in force of n users (any domain).
+// bindingsOf reads the bindings in force of n users in n domains.
 func (q queries) bindingsOf(n int) string { return q.bindingsIn[n-1] }
 
 // refreshRows upserts n bindings read from the table, naming their ids,
@@ -113,7 +113,7 @@ func (q queries) refreshRows(n int) string { return q.refresh[n-1] }
 // insertRows upserts n new bindings by ruid.
 func (q queries) insertRows(n int) string { return q.insert[n-1] }
 
-// subscribersOf reads the subscribers of n users (any domain).
+// subscribersOf reads the subscribers of n users in n domains.
 func (q queries) subscribersOf(n int) string { return q.subIn[n-1] }
 
 // lockRuids locks the rows of n ruids, in ruid order.

@@ -28,19 +28,12 @@ func (s *Store) Get(ctx context.Context, user, domain string) (store.Subscriber,
 }
 
 // GetAll reads the subscribers of several AoRs (user and domain): one
-// SELECT per 64 users. found[i] says whether aors[i] has one.
+// SELECT per 64 AoRs. found[i] says whether aors[i] has one.
 func (s *Store) GetAll(ctx context.Context, aors []store.AOR) (subs []store.Subscriber, found []bool, err error) {
-	at := make(map[store.AOR][]int, len(aors))
-	var users []string
-	for i, a := range aors {
-		if at[a] == nil {
-			users = append(users, a.User)
-		}
-		at[a] = append(at[a], i)
-	}
+	at, distinct := indexAORs(aors)
 	err = s.run(ctx, "get subscribers", func(ctx context.Context) error {
 		subs, found = make([]store.Subscriber, len(aors)), make([]bool, len(aors))
-		return eachPadded(users, func(n int, args []any) error {
+		return eachAORs(distinct, func(n int, args []any) error {
 			rows, err := s.r.query(ctx, s.q.subscribersOf(n), args...)
 			if err != nil {
 				return err

@@ -34,6 +34,9 @@ type Limiter interface {
 	Allow(ip netip.Addr, now time.Time) bool
 }
 
+// lbTick is the LB's timer wheel resolution; see New.
+const lbTick = 50 * time.Millisecond
+
 // Options configures an LB. Listeners must have Side "public" or
 // "private"; one side may be missing in a single-homed setup, where one
 // socket serves both.
@@ -134,6 +137,14 @@ func New(opt Options) (*LB, error) {
 	lb.tr = tr
 	timers := opt.Timers
 	timers.Logger = opt.Logger
+	if timers.Tick == 0 && (timers.T1 == 0 || timers.T1 >= lbTick) {
+		// The LB's transactions only time out and retransmit (Timer B
+		// and F at 32 s, T1 at 500 ms), so a coarser wheel serves them
+		// as well, and each tick wakes the process: 50 ms instead of
+		// 10 ms saved ~4 µs of CPU per call at 2,000 calls/s (58–60
+		// against 62–64 µs, interleaved runs).
+		timers.Tick = lbTick
+	}
 	txl, err := transaction.New(timers, transaction.HandlerFuncs{})
 	if err != nil {
 		return nil, fmt.Errorf("new lb: %w", err)

@@ -8,3 +8,12 @@ import "syscall"
 func dieWithParent() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }
+
+// GroupDyingWithParent is dieWithParent for a child that is also the
+// leader of its own process group, so that stopping the group reaches the
+// children it forks (Kamailio's workers).
+func GroupDyingWithParent() *syscall.SysProcAttr {
+	a := dieWithParent()
+	a.Setpgid = true
+	return a
+}

@@ -126,7 +126,7 @@ func runKamailio(t *testing.T, ip netip.Addr, cfg string, env ...string) netip.A
 	cmd.Env = append(os.Environ(), env...)
 	// Its own process group, so that stopping it reaches its children;
 	// and gone if the test binary dies.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = testenv.GroupDyingWithParent()
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		t.Fatalf("start kamailio: %v", err)

@@ -200,6 +200,11 @@ func (s *Sipp) Wait(ctx context.Context) (SippResult, error) {
 	return s.observe()
 }
 
+// Progress reads the counts of SIPp's last statistics dump while it
+// runs: up to a second old (-fd 1), so a test that is about to stop a
+// SIPp whose calls it knows are done can wait for them to show.
+func (s *Sipp) Progress() (SippResult, error) { return readStatCSV(s.files.stat) }
+
 // Stop ends SIPp the way it ends on Ctrl-C (SIGTERM: it stops at once and
 // writes its final statistics), or with SIGKILL if it is still there after
 // 5 s, and returns its counts. Calls in progress stay in Current.

@@ -604,6 +604,12 @@ func TestLBFailover503(t *testing.T) {
 	if err := waitSipp(t, a, 20*time.Second).Check(calls, 0); err != nil {
 		t.Errorf("backend answering 503: %v", err)
 	}
+	// Its calls are done (the phone's are); its statistics show them
+	// within a second, and a SIPp stopped before that reports none.
+	waitUntil(t, "the good backend's statistics", 10*time.Second, func() (bool, string) {
+		r, err := b.Progress()
+		return err == nil && r.Successful >= calls, fmt.Sprintf("%+v, %v", r, err)
+	})
 	if err := stopSipp(t, b).Check(calls, 0); err != nil {
 		t.Errorf("backend answering 200: %v", err)
 	}

@@ -29,6 +29,9 @@ type Resolver interface {
 	Resolve(ctx context.Context, q resolver.Query) ([]resolver.Target, error)
 }
 
+// queueMin is the least number of new requests waiting for a worker.
+const queueMin = 1024
+
 // Options configure a proxy node.
 type Options struct {
 	Transport transport.Config // the proxy sets Handler
@@ -119,7 +122,11 @@ func New(opt Options) (*Proxy, error) {
 	if len(opt.Rules.Domains) == 0 {
 		opt.Rules.Domains = []string{"localhost"}
 	}
-	p := &Proxy{opt: opt, log: opt.Logger, jobs: make(chan *call, opt.Workers*4)}
+	// As the registrar's: the queue absorbs the database's hiccups (a
+	// read that waits 100 ms behind a checkpoint) at a few thousand calls
+	// a second; with 64 workers' 256 it overflowed into 503s at 3,500
+	// calls/s, and the LB took the proxy out of rotation for them.
+	p := &Proxy{opt: opt, log: opt.Logger, jobs: make(chan *call, max(opt.Workers*4, queueMin))}
 	p.msgs.New = func() any { return new(sip.Msg) }
 	p.edits.New = func() any { return new(sip.Editor) }
 	p.avoid.m = map[netip.AddrPort]time.Time{}

@@ -15,6 +15,7 @@ import (
 	"github.com/sipfleet/sipfleet/internal/sip"
 	"github.com/sipfleet/sipfleet/internal/store"
 	"github.com/sipfleet/sipfleet/internal/store/sqlstore"
+	"github.com/sipfleet/sipfleet/internal/testenv"
 	"github.com/sipfleet/sipfleet/internal/transport"
 )
 
@@ -56,12 +57,8 @@ func (s *gatedStore) UpdateAll(ctx context.Context, cs []store.Change) error {
 
 func startBatchRegistrar(t *testing.T, st Store) (*Registrar, netip.AddrPort) {
 	t.Helper()
-	probe, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := probe.LocalAddr().(*net.UDPAddr).AddrPort()
-	probe.Close()
+	lo := netip.MustParseAddr("127.0.0.1")
+	addr := netip.AddrPortFrom(lo, uint16(testenv.FreeUDPPort(t, lo)))
 	rules := DefaultRules()
 	rules.Domains = []string{"example.com"}
 	r, err := New(Options{

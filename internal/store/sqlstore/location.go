@@ -379,6 +379,25 @@ func (w *writeSet) exec(ctx context.Context, s *Store, tx *sql.Tx) error {
 	return err
 }
 
+// keySet runs a query that returns one text column (ruids, nonce ids)
+// and gives its values, trailing blanks cut (a CHAR column pads them).
+func (s *Store) keySet(ctx context.Context, tx *sql.Tx, q string, args ...any) (map[string]bool, error) {
+	rows, err := s.w.queryTx(ctx, tx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	set := make(map[string]bool)
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		set[strings.TrimRight(k, " ")] = true
+	}
+	return set, rows.Err()
+}
+
 // refreshByRUID updates bs by ruid and gives those it did not find:
 // removed meanwhile, they are to be written again by the upsert. A
 // refresh is then two statements, outside a transaction when it was
@@ -388,20 +407,8 @@ func (s *Store) refreshByRUID(ctx context.Context, tx *sql.Tx, bs []store.Bindin
 	for _, b := range bs {
 		args = append(append(args, b.RUID), s.refreshArgs(b)...)
 	}
-	rows, err := s.w.queryTx(ctx, tx, s.q.refreshRows(len(bs)), args...)
+	found, err := s.keySet(ctx, tx, s.q.refreshRows(len(bs)), args...)
 	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	found := make(map[string]bool, len(bs))
-	for rows.Next() {
-		var ruid string
-		if err := rows.Scan(&ruid); err != nil {
-			return nil, err
-		}
-		found[ruid] = true
-	}
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	var gone []store.Binding

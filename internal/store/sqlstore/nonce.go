@@ -218,20 +218,8 @@ func (s *Store) insertNonceRows(ctx context.Context, tx *sql.Tx, chunk []nonceWr
 		}
 		return nil, nil
 	}
-	rows, err := s.w.queryTx(ctx, tx, q+" RETURNING id", args...)
+	inserted, err := s.keySet(ctx, tx, q+" RETURNING id", args...)
 	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	inserted := make(map[string]bool, len(chunk))
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		inserted[strings.TrimRight(id, " ")] = true
-	}
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	var missed []string

@@ -167,22 +167,27 @@ func windowClient(c *net.UDPConn, dst netip.AddrPort, msg []byte, quota int) int
 }
 
 // pacedClient sends quota requests at rate a second, evenly spaced after
-// offset (catching up if a sleep overran), while another goroutine counts
-// the replies.
+// offset, while another goroutine counts the replies. The pacing is the
+// load under test: a ticker wakes it every paceTick and it sends what is
+// due by then, so a late wake-up catches up rather than lowering the rate.
 func pacedClient(c *net.UDPConn, dst netip.AddrPort, msg []byte, quota int, rate float64, offset time.Duration) int {
 	got := make(chan int, 1)
 	go func() { got <- countReplies(c, quota) }()
-	time.Sleep(offset)
+	<-time.After(offset)
 	interval := time.Duration(float64(time.Second) / rate)
+	tick := time.NewTicker(paceTick)
+	defer tick.Stop()
 	start := time.Now()
-	for sent := 0; sent < quota; {
+	for sent := 0; sent < quota; <-tick.C {
 		for due := min(int(time.Since(start)/interval)+1, quota); sent < due; sent++ {
 			c.WriteToUDPAddrPort(msg, dst)
 		}
-		time.Sleep(time.Until(start.Add(time.Duration(sent) * interval)))
 	}
 	return <-got
 }
+
+// paceTick is how often pacedClient sends what is due.
+const paceTick = 200 * time.Microsecond
 
 // countReplies reads until quota replies came or none came for echoTimeout.
 func countReplies(c *net.UDPConn, quota int) int {

@@ -58,53 +58,71 @@ const (
 // when Result.Err is set. lookup is called at most once, and only for
 // credentials that are well-formed, for a valid nonce and for this uri.
 func (a *Authenticator) Verify(ctx context.Context, m *sip.Msg, k Kind, realm string, lookup HA1Func) Result {
+	res, _ := a.verify(ctx, m, k, realm, lookup, true)
+	return res
+}
+
+// VerifyUncounted is Verify without the nonce-count: when the Result is
+// OK, the caller has use counted where it acts on the request — a
+// registrar in the transaction that writes the binding, so the two share
+// a commit — and treats a count used before as Result{Stale: true}.
+func (a *Authenticator) VerifyUncounted(ctx context.Context, m *sip.Msg, k Kind, realm string, lookup HA1Func) (Result, NonceUse) {
+	return a.verify(ctx, m, k, realm, lookup, false)
+}
+
+func (a *Authenticator) verify(ctx context.Context, m *sip.Msg, k Kind, realm string, lookup HA1Func, count bool) (Result, NonceUse) {
 	if !m.IsRequest() {
-		return failed("not a request")
+		return failed("not a request"), NonceUse{}
 	}
 	var c credentials
 	if reason := c.find(m, k, realm); reason != "" {
-		return failed(reason)
+		return failed(reason), NonceUse{}
 	}
 	if reason := c.check(a); reason != "" {
-		return failed(reason)
+		return failed(reason), NonceUse{}
 	}
 	now := a.clock()
 	n, state := a.checkNonce(c.nonce, realm, now.Unix())
 	switch state {
 	case nonceInvalid:
-		return failed(reasonBadNonce)
+		return failed(reasonBadNonce), NonceUse{}
 	case nonceStale:
-		return Result{Stale: true, Reason: reasonStale} // RFC 7616 §3.3
+		return Result{Stale: true, Reason: reasonStale}, NonceUse{} // RFC 7616 §3.3
 	}
 	if !a.uriMatches(m, c.uri) {
-		return failed(reasonURI)
+		return failed(reasonURI), NonceUse{}
 	}
-	return a.finish(ctx, m, &c, n, realm, now, lookup)
+	return a.finish(ctx, m, &c, n, realm, now, lookup, count)
 }
 
-// finish looks up HA1, checks the response and advances the nonce-count.
-func (a *Authenticator) finish(ctx context.Context, m *sip.Msg, c *credentials, n nonce, realm string, now time.Time, lookup HA1Func) Result {
+// finish looks up HA1, checks the response and, with count, advances
+// the nonce-count; it gives the nonce use either way.
+func (a *Authenticator) finish(ctx context.Context, m *sip.Msg, c *credentials, n nonce, realm string, now time.Time, lookup HA1Func, count bool) (Result, NonceUse) {
 	user := string(c.username)
 	var buf [2 * sha256.Size]byte
 	ha1, known, err := a.lookupHA1(ctx, lookup, user, realm, c.alg, &buf)
 	if err != nil {
-		return Result{Reason: "ha1 lookup failed", Err: err}
+		return Result{Reason: "ha1 lookup failed", Err: err}, NonceUse{}
 	}
 	match := a.responseMatches(c, ha1, m.MethodBytes()) // hashed for unknown users too
 	switch {
 	case !known:
-		return failed(reasonUnknownUser)
+		return failed(reasonUnknownUser), NonceUse{}
 	case !match:
-		return failed(reasonWrong)
+		return failed(reasonWrong), NonceUse{}
 	}
-	ok, err := a.counter.Advance(ctx, NonceUse{ID: n.id, NC: c.count, Expires: n.expires}, now)
+	use := NonceUse{ID: n.id, NC: c.count, Expires: n.expires}
+	if !count {
+		return Result{OK: true, User: user}, use
+	}
+	ok, err := a.counter.Advance(ctx, use, now)
 	switch {
 	case err != nil:
-		return Result{Reason: "nonce counter failed", Err: err}
+		return Result{Reason: "nonce counter failed", Err: err}, use
 	case !ok:
-		return Result{Stale: true, Reason: reasonReplay}
+		return Result{Stale: true, Reason: reasonReplay}, use
 	}
-	return Result{OK: true, User: user}
+	return Result{OK: true, User: user}, use
 }
 
 func failed(reason string) Result { return Result{Reason: reason} }

@@ -73,7 +73,7 @@ func (r *registrarRole) options(cfg *config.Config) (registrar.Options, error) {
 		if err != nil {
 			return opt, err
 		}
-		opt.Auth, opt.HA1 = a, ha1Lookup(r.db, c.QueryTimeout)
+		opt.Auth, opt.HA1, opt.CountNonces = a, ha1Lookup(r.db, c.QueryTimeout), true
 	}
 	return opt, nil
 }
@@ -160,7 +160,7 @@ func (r *registrarRole) name() string { return "registrar" }
 // saw it first. Concurrent uses share one transaction (store.Group), so
 // authenticated REGISTERs under load share a commit.
 type nonceCounter struct {
-	g *store.Group[sqlstore.NonceUse, bool]
+	g *store.Group[store.NonceUse, bool]
 }
 
 func newNonceCounter(db *sqlstore.Store, timeout time.Duration) nonceCounter {
@@ -168,7 +168,7 @@ func newNonceCounter(db *sqlstore.Store, timeout time.Duration) nonceCounter {
 }
 
 func (c nonceCounter) Advance(ctx context.Context, u auth.NonceUse, _ time.Time) (bool, error) {
-	return c.g.Do(ctx, sqlstore.NonceUse{ID: u.ID, NC: u.NC, Expires: time.Unix(u.Expires, 0)})
+	return c.g.Do(ctx, store.NonceUse{ID: u.ID, NC: u.NC, Expires: time.Unix(u.Expires, 0)})
 }
 
 func (r *registrarRole) start(ctx context.Context) error {

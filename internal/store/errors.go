@@ -1,6 +1,9 @@
 package store
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 var (
 	// ErrNotFound says that the record asked for does not exist.
@@ -12,3 +15,15 @@ var (
 	// recovers by itself once the database is back, without reopening.
 	ErrUnavailable = errors.New("database unavailable")
 )
+
+// NonceReplayError is UpdateAll's answer when some changes' nonce-counts
+// were used before: those changes, by index, were not written; every
+// other change was. The REGISTERs left out get a challenge with
+// stale=true.
+type NonceReplayError struct {
+	Changes []int
+}
+
+func (e *NonceReplayError) Error() string {
+	return fmt.Sprintf("nonce-count replayed in %d of the changes", len(e.Changes))
+}

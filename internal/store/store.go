@@ -26,6 +26,11 @@ type Location interface {
 	// sends one statement per kind of write (refreshes, new bindings,
 	// removals) for all of them, so a registrar under load commits many
 	// REGISTERs at once.
+	//
+	// A change that carries a Nonce is written only if its nonce-count
+	// is accepted, and the count is recorded in the same transaction.
+	// Changes whose count was used before are left out, the others are
+	// written, and the error is a *NonceReplayError naming them.
 	UpdateAll(ctx context.Context, changes []Change) error
 	// Expire removes up to limit bindings that lapsed before now and
 	// reports how many it removed. Every node may run it at once: a
@@ -47,6 +52,20 @@ type Change struct {
 	AOR AOR
 	Put []Binding
 	Del []string // RUIDs
+	// Nonce, when set, is the digest nonce use that authenticated the
+	// REGISTER: the change stands or falls with its count (UpdateAll).
+	// A change may carry a Nonce and nothing to write.
+	Nonce *NonceUse
+}
+
+// NonceUse is one use of a digest nonce: its id, the nonce-count, and
+// when the nonce expires (its record may go then). A count is accepted
+// when it is higher than every count accepted for the nonce before, so
+// that a replayed request is refused by every node of the fleet.
+type NonceUse struct {
+	ID      uint64
+	NC      uint32
+	Expires time.Time
 }
 
 // NATedQuery asks for one page of NATed bindings. Pages follow the id

@@ -15,9 +15,10 @@ import (
 // item is one REGISTER of a batch on its way through §10.3.
 type item struct {
 	job
-	reg *register
-	o   outcome
-	out []byte // the response, once decided
+	reg   *register
+	nonce *store.NonceUse // the digest nonce use the store is to count
+	o     outcome
+	out   []byte // the response, once decided
 }
 
 // processBatch runs REGISTERs through §10.3 together and answers them.
@@ -26,25 +27,40 @@ type item struct {
 // one transaction, so that under load a commit — the fsync the database
 // waits for — serves many REGISTERs instead of one. REGISTERs of the same
 // AoR go in successive rounds, each seeing what the one before wrote.
+//
+// With authentication, the first round's bindings are read while the
+// credentials are checked: the two reads (bindings, subscribers) go to
+// the database at once, as neither needs the other, and the nonce-counts
+// are written with the bindings (Options.CountNonces).
 func (r *Registrar) processBatch(jobs []job) {
 	ctx, cancel := context.WithTimeout(r.base, r.opt.QueryTimeout)
 	defer cancel()
 	now := r.opt.Now()
 	items := make([]item, len(jobs))
+	var parsed []*item
 	for i := range jobs {
-		items[i].job = jobs[i]
-	}
-	r.admit(ctx, items, now)
-	var pending []*item
-	for i := range items {
-		if items[i].out == nil {
-			pending = append(pending, &items[i])
+		it := &items[i]
+		it.job = jobs[i]
+		if r.parse(it, now) {
+			parsed = append(parsed, it)
 		}
 	}
+	round, pending := oneRound(parsed)
+	var early <-chan readResult
+	if r.opt.Auth != nil && len(round) > 0 {
+		early = r.readAhead(ctx, round)
+	}
+	r.authenticateAll(ctx, parsed)
+	var ahead *readResult
+	if early != nil {
+		res := <-early
+		ahead = &res
+	}
+	r.register(ctx, admitted(round, ahead))
+	pending = admitted(pending, nil).round
 	for len(pending) > 0 {
-		var round []*item
 		round, pending = oneRound(pending)
-		r.register(ctx, round)
+		r.register(ctx, prefetched{round: round})
 	}
 	for i := range items {
 		if err := items[i].tx.RespondBytes(items[i].out); err != nil {
@@ -53,32 +69,82 @@ func (r *Registrar) processBatch(jobs []job) {
 	}
 }
 
-// admit parses and authenticates each REGISTER; those refused get their
-// answer. Authentication asks the database (the subscriber, the nonce
-// count) for each REGISTER, so a batch's run in parallel.
-func (r *Registrar) admit(ctx context.Context, items []item, now time.Time) {
-	check := func(it *item) {
-		reg, f := parseRegister(it.req, &r.opt.Rules, now)
-		if f != nil {
-			r.stats.inc(cRefused)
-			it.out = appendFailure(nil, it.req, f, it.tx.ToTag())
-			return
-		}
-		if b, ok := r.authenticate(ctx, it.req, reg, it.tx.ToTag()); !ok {
-			it.out = b
-			return
-		}
-		it.reg = reg
+// prefetched is a round of REGISTERs, with their bindings when they were
+// read ahead (cur[i] for round[i]; read is set).
+type prefetched struct {
+	round []*item
+	cur   [][]store.Binding
+	err   error
+	read  bool
+}
+
+// readResult is what readAhead read.
+type readResult struct {
+	cur [][]store.Binding
+	err error
+}
+
+// readAhead reads round's bindings in the background.
+func (r *Registrar) readAhead(ctx context.Context, round []*item) <-chan readResult {
+	ch := make(chan readResult, 1)
+	aors := make([]store.AOR, len(round))
+	for i, it := range round {
+		aors[i] = it.reg.aor
 	}
-	if r.opt.Auth == nil || len(items) == 1 {
-		for i := range items {
-			check(&items[i])
+	go func() {
+		cur, err := r.opt.Store.BindingsOf(ctx, aors, round[0].reg.now)
+		ch <- readResult{cur, err}
+	}()
+	return ch
+}
+
+// admitted keeps the REGISTERs of round that authentication let through,
+// and the bindings read ahead for them, if any.
+func admitted(round []*item, ahead *readResult) prefetched {
+	p := prefetched{}
+	if ahead != nil {
+		p.read, p.err = true, ahead.err
+	}
+	for i, it := range round {
+		if it.out != nil {
+			continue
 		}
+		p.round = append(p.round, it)
+		if ahead != nil && ahead.err == nil {
+			p.cur = append(p.cur, ahead.cur[i])
+		}
+	}
+	return p
+}
+
+// parse parses one REGISTER, and answers it if it is refused.
+func (r *Registrar) parse(it *item, now time.Time) bool {
+	reg, f := parseRegister(it.req, &r.opt.Rules, now)
+	if f != nil {
+		r.stats.inc(cRefused)
+		it.out = appendFailure(nil, it.req, f, it.tx.ToTag())
+		return false
+	}
+	it.reg = reg
+	return true
+}
+
+// authenticateAll authenticates each REGISTER; those refused get their
+// answer. Authentication asks the database (the subscriber, and the
+// nonce count unless the store counts it) for each REGISTER, so a
+// batch's run in parallel, and their lookups share round trips
+// (Options.HA1).
+func (r *Registrar) authenticateAll(ctx context.Context, items []*item) {
+	if r.opt.Auth == nil {
+		return
+	}
+	if len(items) == 1 {
+		r.authenticate(ctx, items[0])
 		return
 	}
 	var wg sync.WaitGroup
-	for i := range items {
-		wg.Go(func() { check(&items[i]) })
+	for _, it := range items {
+		wg.Go(func() { r.authenticate(ctx, it) })
 	}
 	wg.Wait()
 }
@@ -103,19 +169,21 @@ func oneRound(pending []*item) (round, rest []*item) {
 
 // register decides a round of REGISTERs of different AoRs (§10.3 steps
 // 6 to 8) and writes their changes: one read, one write for all.
-func (r *Registrar) register(ctx context.Context, round []*item) {
-	unavailable := func(its []*item) {
-		for _, it := range its {
-			it.out = appendFailure(nil, it.req, &failure{status: 503, reason: "Service Unavailable"}, it.tx.ToTag())
+func (r *Registrar) register(ctx context.Context, p prefetched) {
+	round := p.round
+	if len(round) == 0 {
+		return
+	}
+	cur, err := p.cur, p.err
+	if !p.read {
+		aors := make([]store.AOR, len(round))
+		for i, it := range round {
+			aors[i] = it.reg.aor
 		}
+		cur, err = r.opt.Store.BindingsOf(ctx, aors, round[0].reg.now)
 	}
-	aors := make([]store.AOR, len(round))
-	for i, it := range round {
-		aors[i] = it.reg.aor
-	}
-	cur, err := r.opt.Store.BindingsOf(ctx, aors, round[0].reg.now)
 	if r.dbResult(err) {
-		unavailable(round)
+		r.unavailable(round)
 		return
 	}
 	r.stats.inc(cBatches)
@@ -130,33 +198,15 @@ func (r *Registrar) register(ctx context.Context, round []*item) {
 		case it.o.status != 200:
 			r.stats.inc(cRefused)
 			it.out = appendFailure(nil, it.req, &failure{status: it.o.status, reason: it.o.reason}, it.tx.ToTag())
-		case len(it.o.put) > 0 || len(it.o.del) > 0:
-			changes = append(changes, store.Change{AOR: it.reg.aor, Put: it.o.put, Del: it.o.del})
+		case len(it.o.put) > 0 || len(it.o.del) > 0 || it.nonce != nil:
+			changes = append(changes, store.Change{AOR: it.reg.aor, Put: it.o.put, Del: it.o.del, Nonce: it.nonce})
 			changed = append(changed, it)
 		default:
 			done = append(done, it)
 		}
 	}
 	if len(changes) > 0 {
-		err := r.opt.Store.UpdateAll(ctx, changes)
-		switch {
-		case err == nil:
-			r.dbResult(nil)
-			done = append(done, changed...)
-		case len(changes) > 1 && !errors.Is(err, store.ErrUnavailable) && ctx.Err() == nil:
-			// A row the database refuses fails the whole set: write
-			// each alone, so that only its REGISTER fails.
-			for i, it := range changed {
-				if r.dbResult(r.opt.Store.UpdateAll(ctx, changes[i:i+1])) {
-					unavailable(changed[i : i+1])
-					continue
-				}
-				done = append(done, it)
-			}
-		default:
-			r.dbResult(err)
-			unavailable(changed)
-		}
+		done = append(done, r.write(ctx, changes, changed)...)
 	}
 	for _, it := range done {
 		r.stats.inc(cRegistered)
@@ -164,33 +214,89 @@ func (r *Registrar) register(ctx context.Context, round []*item) {
 	}
 }
 
-// authenticate checks the credentials (§10.3 step 3) and that their user
-// may change this AoR (step 4: the authenticated user is the AoR's user).
-// Failures all look alike from outside (401 with a fresh challenge, or
-// 403), so extensions cannot be enumerated.
-func (r *Registrar) authenticate(ctx context.Context, m *sip.Msg, reg *register, tag []byte) ([]byte, bool) {
-	a := r.opt.Auth
-	if a == nil {
-		return nil, true
+// write writes the changes of the REGISTERs changed (changes[i] is
+// changed[i]'s) and gives those written; the others get their answer.
+func (r *Registrar) write(ctx context.Context, changes []store.Change, changed []*item) []*item {
+	err := r.opt.Store.UpdateAll(ctx, changes)
+	var replay *store.NonceReplayError
+	switch {
+	case err == nil:
+		r.dbResult(nil)
+		return changed
+	case errors.As(err, &replay):
+		r.dbResult(nil)
+		refused := make([]bool, len(changed))
+		for _, i := range replay.Changes {
+			refused[i] = true
+			r.challenge(changed[i], true)
+		}
+		var done []*item
+		for i, it := range changed {
+			if !refused[i] {
+				done = append(done, it)
+			}
+		}
+		return done
+	case len(changes) > 1 && !errors.Is(err, store.ErrUnavailable) && ctx.Err() == nil:
+		// A row the database refuses fails the whole set: write each
+		// alone, so that only its REGISTER fails.
+		var done []*item
+		for i := range changed {
+			done = append(done, r.write(ctx, changes[i:i+1], changed[i:i+1])...)
+		}
+		return done
+	default:
+		r.dbResult(err)
+		r.unavailable(changed)
+		return nil
 	}
-	res := a.Verify(ctx, m, auth.WWW, reg.realm, r.opt.HA1)
-	if res.Err != nil {
+}
+
+// unavailable answers REGISTERs the database could not serve.
+func (r *Registrar) unavailable(its []*item) {
+	for _, it := range its {
+		it.out = appendFailure(nil, it.req, &failure{status: 503, reason: "Service Unavailable"}, it.tx.ToTag())
+	}
+}
+
+// authenticate checks the credentials (§10.3 step 3) and that their user
+// may change this AoR (step 4: the authenticated user is the AoR's user),
+// and answers the REGISTER if not. Failures all look alike from outside
+// (401 with a fresh challenge, or 403), so extensions cannot be
+// enumerated. With Options.CountNonces the nonce use is kept for the
+// store to count.
+func (r *Registrar) authenticate(ctx context.Context, it *item) {
+	a := r.opt.Auth
+	var res auth.Result
+	if r.opt.CountNonces {
+		var use auth.NonceUse
+		res, use = a.VerifyUncounted(ctx, it.req, auth.WWW, it.reg.realm, r.opt.HA1)
+		if res.OK {
+			it.nonce = &store.NonceUse{ID: use.ID, NC: use.NC, Expires: time.Unix(use.Expires, 0)}
+		}
+	} else {
+		res = a.Verify(ctx, it.req, auth.WWW, it.reg.realm, r.opt.HA1)
+	}
+	switch {
+	case res.Err != nil:
 		// Nothing could be decided (the subscriber table is away): not
 		// the UA's fault, so no challenge.
 		r.dbResult(res.Err)
-		return appendFailure(nil, m, &failure{status: 503, reason: "Service Unavailable"}, tag), false
-	}
-	if !res.OK {
-		r.stats.inc(cChallenged)
-		b := sip.AppendResponseHead(nil, m, 401, "Unauthorized", tag)
-		b = a.AppendChallenge(b, auth.WWW, reg.realm, res.Stale)
-		return sip.AppendBody(b, nil), false
-	}
-	if res.User != reg.aor.User {
+		r.unavailable([]*item{it})
+	case !res.OK:
+		r.challenge(it, res.Stale)
+	case res.User != it.reg.aor.User:
 		r.stats.inc(cRefused)
-		return appendFailure(nil, m, &failure{status: 403, reason: "Forbidden"}, tag), false
+		it.out = appendFailure(nil, it.req, &failure{status: 403, reason: "Forbidden"}, it.tx.ToTag())
 	}
-	return nil, true
+}
+
+// challenge answers a REGISTER with 401 and a fresh nonce.
+func (r *Registrar) challenge(it *item, stale bool) {
+	r.stats.inc(cChallenged)
+	b := sip.AppendResponseHead(nil, it.req, 401, "Unauthorized", it.tx.ToTag())
+	b = r.opt.Auth.AppendChallenge(b, auth.WWW, it.reg.realm, stale)
+	it.out = sip.AppendBody(b, nil)
 }
 
 // dbResult records the database's health from a call's error: an outage

@@ -25,11 +25,16 @@ type Store interface {
 
 // Options configure a registrar node.
 type Options struct {
-	Transport    transport.Config // the registrar sets Handler
-	Timers       transaction.Config
-	Store        Store
-	Auth         *auth.Authenticator // nil: no authentication
-	HA1          auth.HA1Func        // the subscriber lookup Auth checks against
+	Transport transport.Config // the registrar sets Handler
+	Timers    transaction.Config
+	Store     Store
+	Auth      *auth.Authenticator // nil: no authentication
+	HA1       auth.HA1Func        // the subscriber lookup Auth checks against
+	// CountNonces says that Store counts digest nonce uses in UpdateAll
+	// (store.Change.Nonce), as sqlstore does: a REGISTER's nonce-count is
+	// then written in its binding's transaction, not by Auth's
+	// NonceCounter in one of its own.
+	CountNonces  bool
 	Rules        Rules
 	Workers      int           // batches of REGISTERs in the database at once; default 4
 	Batch        int           // REGISTERs in one batch at most; default 32
@@ -200,10 +205,12 @@ func (r *Registrar) replyStateless(p *transport.Packet, m *sip.Msg, code int, re
 // that counts, so it should not wait in the queue behind them.
 func (r *Registrar) serveTx(tx *transaction.ServerTx, req *sip.Msg) {
 	if r.opt.Auth != nil && req.Count(sip.HdrAuthorization) == 0 {
-		it := []item{{job: job{tx, req}}}
-		r.admit(r.base, it, r.opt.Now())
-		if it[0].out != nil {
-			if err := tx.RespondBytes(it[0].out); err != nil {
+		it := &item{job: job{tx, req}}
+		if r.parse(it, r.opt.Now()) {
+			r.authenticate(r.base, it)
+		}
+		if it.out != nil {
+			if err := tx.RespondBytes(it.out); err != nil {
 				r.stats.inc(cSendErrors)
 			}
 			return

@@ -170,6 +170,11 @@ func (s *Store) Update(ctx context.Context, aor store.AOR, put []store.Binding, 
 // that id to a new row: see the package doc). A new binding is upserted by ruid: two nodes saving it at once
 // end with one row.
 func (s *Store) UpdateAll(ctx context.Context, changes []store.Change) error {
+	for _, c := range changes {
+		if c.Nonce != nil {
+			return s.updateCounted(ctx, changes)
+		}
+	}
 	w, err := s.writes(changes)
 	if err != nil || w.statements() == 0 {
 		return err
@@ -177,22 +182,112 @@ func (s *Store) UpdateAll(ctx context.Context, changes []store.Change) error {
 	// The refresh's join and the removal's scan take locks in no set
 	// order; new bindings are locked in the sorted order of their
 	// statement.
-	lock := s.d.lockRows && len(w.refresh)+len(w.del) > 0 && w.rows() > 1
+	lock := s.mustLock(&w)
 	return s.run(ctx, "update", func(ctx context.Context) error {
 		err := w.write(ctx, s, lock)
 		if err != nil && len(w.refresh) > 0 && idTaken(err) {
-			// A refreshed row's id went to a new row (see the package
-			// doc): write the refreshes as upserts by ruid.
-			w.fresh = append(w.fresh, w.refresh...)
-			w.refresh = nil
-			for i := range w.fresh {
-				w.fresh[i].ID = 0
-			}
-			slices.SortFunc(w.fresh, func(a, b store.Binding) int { return strings.Compare(a.RUID, b.RUID) })
+			w.upsertRefreshes()
 			err = w.write(ctx, s, lock)
 		}
 		return err
 	})
+}
+
+// upsertRefreshes makes the refreshes upserts by ruid, for when a
+// refreshed row's id went to a new row (see the package doc).
+func (w *writeSet) upsertRefreshes() {
+	w.fresh = append(slices.Clip(w.fresh), w.refresh...) // w may share fresh's array
+	w.refresh = nil
+	for i := range w.fresh {
+		w.fresh[i].ID = 0
+	}
+	slices.SortFunc(w.fresh, func(a, b store.Binding) int { return strings.Compare(a.RUID, b.RUID) })
+}
+
+// updateCounted is UpdateAll for changes that carry nonce uses: one
+// transaction advances the counts (see advance) and writes the changes
+// whose counts were accepted, so an authenticated REGISTER costs its
+// batch no commit of its own. Nearly always every count is accepted,
+// and the statements are those of the nonces' insert and of the
+// bindings, between BEGIN and COMMIT.
+func (s *Store) updateCounted(ctx context.Context, changes []store.Change) error {
+	u := counted{changes: changes, useOf: make([]int, len(changes))}
+	var uses []store.NonceUse
+	for i, c := range changes {
+		u.useOf[i] = -1
+		if c.Nonce != nil {
+			u.useOf[i] = len(uses)
+			uses = append(uses, *c.Nonce)
+		}
+	}
+	var err error
+	if u.all, err = s.writes(changes); err != nil {
+		return err
+	}
+	u.nonces = newNonceBatch(uses)
+	err = s.run(ctx, "update", func(ctx context.Context) error {
+		return u.nonces.retry(func(guess bool) error {
+			err := s.writeCounted(ctx, &u, guess)
+			if !u.byRUID && idTaken(err) {
+				u.byRUID = true
+				err = s.writeCounted(ctx, &u, guess)
+			}
+			return err
+		})
+	})
+	if err == nil && len(u.refused) > 0 {
+		return &store.NonceReplayError{Changes: u.refused}
+	}
+	return err
+}
+
+// counted is updateCounted's work.
+type counted struct {
+	changes []store.Change
+	useOf   []int    // changes[i]'s use in nonces, or -1
+	all     writeSet // the writes of every change
+	nonces  *nonceBatch
+	byRUID  bool  // a refreshed row's id was taken: see upsertRefreshes
+	refused []int // the changes left out, by index
+}
+
+// writeCounted is one try of updateCounted.
+func (s *Store) writeCounted(ctx context.Context, u *counted, guess bool) error {
+	tx, err := s.beginNonceTx(ctx, guess)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := s.advance(ctx, tx, u.nonces, guess); err != nil {
+		return err
+	}
+	w := u.all
+	u.refused = u.refused[:0]
+	var kept []store.Change
+	for i, c := range u.changes {
+		if j := u.useOf[i]; j >= 0 && !u.nonces.ok[j] {
+			u.refused = append(u.refused, i)
+		} else {
+			kept = append(kept, c)
+		}
+	}
+	if len(u.refused) > 0 {
+		if w, err = s.writes(kept); err != nil {
+			return err
+		}
+	}
+	if u.byRUID {
+		w.upsertRefreshes()
+	}
+	if s.mustLock(&w) {
+		if err := s.lockRows(ctx, tx, w.ruids()); err != nil {
+			return err
+		}
+	}
+	if err := w.exec(ctx, s, tx); err != nil {
+		return err
+	}
+	return s.w.commit(tx)
 }
 
 // write sends the writes, in a transaction unless they are one statement.
@@ -219,6 +314,11 @@ func (w *writeSet) write(ctx context.Context, s *Store, lock bool) error {
 		return err
 	}
 	return s.w.commit(tx)
+}
+
+// mustLock says whether w's rows are to be locked before they are written.
+func (s *Store) mustLock(w *writeSet) bool {
+	return s.d.lockRows && len(w.refresh)+len(w.del) > 0 && w.rows() > 1
 }
 
 // lockRows locks the existing rows of ruids, in ruid order.

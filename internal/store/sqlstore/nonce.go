@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sipfleet/sipfleet/internal/store"
 )
 
 // AdvanceNonce records nc as the highest nonce-count accepted for the
@@ -50,91 +52,138 @@ func (s *Store) AdvanceNonce(ctx context.Context, id uint64, nc uint32, expires 
 	return ok, err
 }
 
-// NonceUse is one use of a digest nonce: its id, the nonce-count, and
-// when the nonce expires (its row may go then).
-type NonceUse struct {
-	ID      uint64
-	NC      uint32
-	Expires time.Time
-}
-
 // errNonceRace says that a nonce was inserted by another node between
 // this node's read and its insert, on an engine that cannot say which
 // (MySQL), or swept meanwhile: the whole advance is run again.
 var errNonceRace = errors.New("a nonce was inserted meanwhile")
 
 // AdvanceNonces is AdvanceNonce for many uses at once, in order (a nonce
-// used twice in uses is raised twice): in one transaction, one SELECT
-// (FOR UPDATE where the engine has it) of their counts, one insert of the
-// nonces not yet known, and an UPDATE per known nonce raised — which
-// phones do when they reuse a nonce, and SIPp and most phones do not. So
-// concurrent REGISTERs share one commit, as their bindings do. ok[i] says
-// whether uses[i] was accepted. A nonce that another node inserted since
-// it was read is read again, locked, and decided on its count.
-func (s *Store) AdvanceNonces(ctx context.Context, uses []NonceUse) ([]bool, error) {
-	ok := make([]bool, len(uses))
+// used twice in uses is raised twice), in one transaction: see advance.
+// So concurrent REGISTERs share one commit, as their bindings do. ok[i]
+// says whether uses[i] was accepted.
+func (s *Store) AdvanceNonces(ctx context.Context, uses []store.NonceUse) ([]bool, error) {
 	if len(uses) == 1 {
-		var err error
-		ok[0], err = s.AdvanceNonce(ctx, uses[0].ID, uses[0].NC, uses[0].Expires)
-		return ok, err
+		ok, err := s.AdvanceNonce(ctx, uses[0].ID, uses[0].NC, uses[0].Expires)
+		return []bool{ok}, err
 	}
-	at := make(map[string][]int, len(uses)) // a nonce's uses, in order
-	var distinct []string
-	for i, u := range uses {
-		k := strconv.FormatUint(u.ID, 16)
-		if at[k] == nil {
-			distinct = append(distinct, k)
-		}
-		at[k] = append(at[k], i)
-	}
+	b := newNonceBatch(uses)
 	err := s.run(ctx, "advance nonces", func(ctx context.Context) error {
-		tx, err := s.w.beginTx(ctx, s.d.nonceTx)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
-		counts, err := s.nonceCounts(ctx, tx, distinct)
-		if err != nil {
-			return err
-		}
-		var inserts, updates []nonceWrite
-		for _, k := range distinct {
-			cur, known := counts[k]
-			if w, raised := decideNonce(uses, at[k], ok, cur, known); raised && known {
-				updates = append(updates, w)
-			} else if raised {
-				inserts = append(inserts, w)
-			}
-		}
-		missed, err := s.insertNonces(ctx, tx, inserts)
-		if err != nil {
-			return err
-		}
-		if len(missed) > 0 {
-			// Inserted by another node since they were read: they
-			// exist now, and reading them again locks them.
-			again, err := s.nonceCounts(ctx, tx, missed)
+		return b.retry(func(guess bool) error {
+			tx, err := s.beginNonceTx(ctx, guess)
 			if err != nil {
 				return err
 			}
-			for _, k := range missed {
-				cur, known := again[k]
-				if !known {
-					return errNonceRace // and swept already: start over
-				}
-				if w, raised := decideNonce(uses, at[k], ok, cur, true); raised {
-					updates = append(updates, w)
-				}
-			}
-		}
-		for _, w := range updates {
-			if _, err := s.w.exec(ctx, tx, s.q.nonceSet, int64(w.nc), w.key); err != nil {
+			defer tx.Rollback()
+			if err := s.advance(ctx, tx, b, guess); err != nil {
 				return err
 			}
-		}
-		return s.w.commit(tx)
+			return s.w.commit(tx)
+		})
 	})
-	return ok, err
+	return b.ok, err
+}
+
+// beginNonceTx opens a transaction for advance: the dialect's nonceTx
+// for the locking read, which a guess does without. Setting the isolation
+// level costs MySQL a statement of its own.
+func (s *Store) beginNonceTx(ctx context.Context, guess bool) (*sql.Tx, error) {
+	if guess {
+		return s.w.begin(ctx)
+	}
+	return s.w.beginTx(ctx, s.d.nonceTx)
+}
+
+// nonceBatch is a set of nonce uses on their way through advance.
+type nonceBatch struct {
+	uses     []store.NonceUse
+	at       map[string][]int // a nonce's uses, in order
+	distinct []string
+	ok       []bool // ok[i]: uses[i] was accepted
+	first    bool   // every use has count 1: see advance
+}
+
+func newNonceBatch(uses []store.NonceUse) *nonceBatch {
+	b := &nonceBatch{uses: uses, at: make(map[string][]int, len(uses)), ok: make([]bool, len(uses)), first: true}
+	for i, u := range uses {
+		k := strconv.FormatUint(u.ID, 16)
+		if b.at[k] == nil {
+			b.distinct = append(b.distinct, k)
+		}
+		b.at[k] = append(b.at[k], i)
+		b.first = b.first && u.NC <= 1
+	}
+	return b
+}
+
+// retry runs f, which advances b in a transaction of its own, guessing
+// first when every use is a first one; if the guess cannot be checked
+// (errNonceRace), at once again without guessing.
+func (b *nonceBatch) retry(f func(guess bool) error) error {
+	err := f(b.first)
+	if b.first && errors.Is(err, errNonceRace) {
+		err = f(false)
+	}
+	return err
+}
+
+// advance decides every use of b and writes the counts in tx: one SELECT
+// (FOR UPDATE where the engine has it) of their counts, one insert of the
+// nonces not yet known, and an UPDATE per known nonce raised — which
+// phones do when they reuse a nonce, and SIPp and most phones do not. A
+// nonce that another node inserted since it was read is read again,
+// locked, and decided on its count.
+//
+// With guess, advance skips the read and takes every nonce for new, as it
+// is when each use has count 1: a phone answers each challenge with a
+// fresh nonce. The insert then tells which were not new (RETURNING), and
+// those are read; an engine that cannot tell (MySQL) fails with
+// errNonceRace, and the caller starts over without guessing.
+func (s *Store) advance(ctx context.Context, tx *sql.Tx, b *nonceBatch, guess bool) error {
+	clear(b.ok)
+	counts := map[string]uint32{}
+	if !guess {
+		var err error
+		if counts, err = s.nonceCounts(ctx, tx, b.distinct); err != nil {
+			return err
+		}
+	}
+	var inserts, updates []nonceWrite
+	for _, k := range b.distinct {
+		cur, known := counts[k]
+		if w, raised := decideNonce(b.uses, b.at[k], b.ok, cur, known); raised && known {
+			updates = append(updates, w)
+		} else if raised {
+			inserts = append(inserts, w)
+		}
+	}
+	missed, err := s.insertNonces(ctx, tx, inserts)
+	if err != nil {
+		return err
+	}
+	if len(missed) > 0 {
+		// Inserted by another node since they were read (or known
+		// already, when guessing): they exist now, and reading them
+		// locks them.
+		again, err := s.nonceCounts(ctx, tx, missed)
+		if err != nil {
+			return err
+		}
+		for _, k := range missed {
+			cur, known := again[k]
+			if !known {
+				return errNonceRace // and swept already: start over
+			}
+			if w, raised := decideNonce(b.uses, b.at[k], b.ok, cur, true); raised {
+				updates = append(updates, w)
+			}
+		}
+	}
+	for _, w := range updates {
+		if _, err := s.w.exec(ctx, tx, s.q.nonceSet, int64(w.nc), w.key); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // nonceWrite is a nonce's count after a batch.
@@ -147,7 +196,7 @@ type nonceWrite struct {
 // decideNonce decides the uses idx (in order) of one nonce whose count
 // is cur (or which is unknown), setting ok for each, and gives its count
 // afterwards and whether any use raised it.
-func decideNonce(uses []NonceUse, idx []int, ok []bool, cur uint32, known bool) (nonceWrite, bool) {
+func decideNonce(uses []store.NonceUse, idx []int, ok []bool, cur uint32, known bool) (nonceWrite, bool) {
 	var w nonceWrite
 	raised := false
 	for _, i := range idx {

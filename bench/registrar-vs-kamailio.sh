@@ -44,6 +44,8 @@
 #                               received, dispatcher) in front of Kamailio,
 #                               sipfleet's in front of sipfleet; the LB's CPU
 #                               is reported as "lb"
+#   REG_WORKERS=, REG_BATCH=    override registrar.workers and .batch of
+#                               bench/registrar-mariadb.yaml
 #   SIPFLEET_BIN=               a sipfleet binary; built from this tree if unset
 #   SHARED=../shared/bench      the harness
 #   BENCH_OUT=./bench-results   results go to $BENCH_OUT/registrar-<timestamp>/
@@ -219,6 +221,8 @@ for sys in $SYSTEMS; do
 		echo "== sipfleet registrar (bench/registrar-mariadb.yaml), database $DB"
 		sed -e "s|127.0.0.81:5081|$REG_ADDR|; s|127.0.0.81:9081|$ADMIN_ADDR|" \
 			-e "s|^  db: .*|  db: \"$DB_URL\"|" bench/registrar-mariadb.yaml >"$OUT/registrar.yaml"
+		[ -z "${REG_WORKERS:-}" ] || sed -i -e "s|^  workers: .*|  workers: $REG_WORKERS|" "$OUT/registrar.yaml"
+		[ -z "${REG_BATCH:-}" ] || sed -i -e "s|^  batch: .*|  batch: $REG_BATCH|" "$OUT/registrar.yaml"
 		if [ "${AUTH:-0}" = 1 ]; then
 			sed -i -e 's|^  auth: false|  auth: true\n  secret: bench-secret-0123456789|' "$OUT/registrar.yaml"
 		fi

@@ -73,7 +73,7 @@ func (r *registrarRole) options(cfg *config.Config) (registrar.Options, error) {
 		if err != nil {
 			return opt, err
 		}
-		opt.Auth, opt.HA1, opt.CountNonces = a, ha1Lookup(r.db, c.QueryTimeout), true
+		opt.Auth, opt.HA1, opt.HA1All, opt.CountNonces = a, ha1Lookup(r.db, c.QueryTimeout), ha1All(r.db), true
 	}
 	return opt, nil
 }
@@ -142,14 +142,43 @@ func ha1Lookup(db *sqlstore.Store, timeout time.Duration) auth.HA1Func {
 		if !f.ok {
 			return "", auth.ErrUnknownUser
 		}
-		s := f.s
-		if alg == auth.MD5 && s.HA1 != "" && s.Password == "" {
-			return s.HA1, nil
+		return ha1Of(f.s, user, realm, alg)
+	}
+}
+
+// ha1Of gives a subscriber's HA1 for alg: Kamailio's ha1 column for MD5,
+// else one computed from the password.
+func ha1Of(s store.Subscriber, user, realm string, alg auth.Algorithm) (string, error) {
+	if alg == auth.MD5 && s.HA1 != "" && s.Password == "" {
+		return s.HA1, nil
+	}
+	if s.Password == "" {
+		return "", auth.ErrUnknownUser
+	}
+	return auth.HA1(user, realm, s.Password, alg), nil
+}
+
+// ha1All reads many subscribers with one SELECT, for a registrar's batch
+// (registrar.Options.HA1All), and answers from what it read.
+func ha1All(db *sqlstore.Store) func(ctx context.Context, users []store.AOR) (auth.HA1Func, error) {
+	return func(ctx context.Context, users []store.AOR) (auth.HA1Func, error) {
+		subs, ok, err := db.GetAll(ctx, users)
+		if err != nil {
+			return nil, err
 		}
-		if s.Password == "" {
-			return "", auth.ErrUnknownUser
+		found := make(map[store.AOR]store.Subscriber, len(users))
+		for i, u := range users {
+			if ok[i] {
+				found[u] = subs[i]
+			}
 		}
-		return auth.HA1(user, realm, s.Password, alg), nil
+		return func(_ context.Context, user, realm string, alg auth.Algorithm) (string, error) {
+			s, ok := found[store.AOR{User: user, Domain: realm}]
+			if !ok {
+				return "", auth.ErrUnknownUser
+			}
+			return ha1Of(s, user, realm, alg)
+		}, nil
 	}
 }
 

@@ -55,16 +55,20 @@ func (s *gatedStore) UpdateAll(ctx context.Context, cs []store.Change) error {
 	return s.Store.UpdateAll(ctx, cs)
 }
 
-func startBatchRegistrar(t *testing.T, st Store) (*Registrar, netip.AddrPort) {
+func startBatchRegistrar(t *testing.T, st Store, with ...func(*Options)) (*Registrar, netip.AddrPort) {
 	t.Helper()
 	lo := netip.MustParseAddr("127.0.0.1")
 	addr := netip.AddrPortFrom(lo, uint16(testenv.FreeUDPPort(t, lo)))
 	rules := DefaultRules()
 	rules.Domains = []string{"example.com"}
-	r, err := New(Options{
+	opt := Options{
 		Transport: transport.Config{Listeners: []transport.ListenerConfig{{Name: "udp", Proto: transport.UDP, Addr: addr}}},
 		Store:     st, Rules: rules, Workers: 1, Batch: 16, QueryTimeout: 5 * time.Second,
-	})
+	}
+	for _, f := range with {
+		f(&opt)
+	}
+	r, err := New(opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,26 +96,10 @@ func registerText(user, contact, callID string, cseq int) string {
 // both contacts), and a set the database refuses because of one row is
 // written again one change at a time, so only that REGISTER fails.
 func TestBatch(t *testing.T) {
-	s, err := sqlstore.Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "reg.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	st := &gatedStore{Store: s, entered: make(chan struct{}), gate: make(chan struct{}), failUser: "mallory"}
+	st := newGatedStore(t, "mallory")
 	r, addr := startBatchRegistrar(t, st)
-	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	send := func(msg string) {
-		if _, err := c.WriteToUDPAddrPort([]byte(msg), addr); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c := newUAC(t, addr)
+	send := c.send
 	// The first REGISTER holds the worker at the gate.
 	send(registerText("zoe", "sip:zoe@192.0.2.9", "z1", 1))
 	<-st.entered
@@ -128,20 +116,7 @@ func TestBatch(t *testing.T) {
 	waitFor(t, func() bool { return len(r.jobs) == len(queued) })
 	close(st.gate)
 
-	answers := map[string]*sip.Msg{}
-	buf := make([]byte, 65535)
-	c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	for len(answers) < len(queued)+1 {
-		n, _, err := c.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			t.Fatalf("after %d answers: %v", len(answers), err)
-		}
-		m := new(sip.Msg)
-		if err := m.Parse(append([]byte(nil), buf[:n]...)); err != nil {
-			t.Fatal(err)
-		}
-		answers[string(m.CallID())] = m
-	}
+	answers := c.answers(len(queued) + 1)
 	for id, want := range map[string]int{"z1": 200, "a1": 200, "b1": 200, "a2": 200, "c1": 200, "m1": 503} {
 		if got := answers[id].StatusCode(); got != want {
 			t.Errorf("REGISTER %s: %d; want %d", id, got, want)
@@ -163,6 +138,61 @@ func TestBatch(t *testing.T) {
 	if got := r.Stats()["batches"]; got != 3 {
 		t.Errorf("%d batches read; want 3 (zoe, the first round, alice's second)", got)
 	}
+}
+
+// newGatedStore opens a gatedStore on a new SQLite database.
+func newGatedStore(t *testing.T, failUser string) *gatedStore {
+	t.Helper()
+	s, err := sqlstore.Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "reg.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return &gatedStore{Store: s, entered: make(chan struct{}), gate: make(chan struct{}), failUser: failUser}
+}
+
+// uac is a UDP socket that sends REGISTERs to a registrar.
+type uac struct {
+	t    *testing.T
+	c    *net.UDPConn
+	addr netip.AddrPort
+}
+
+func newUAC(t *testing.T, addr netip.AddrPort) *uac {
+	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &uac{t, c, addr}
+}
+
+func (u *uac) send(msg string) {
+	if _, err := u.c.WriteToUDPAddrPort([]byte(msg), u.addr); err != nil {
+		u.t.Fatal(err)
+	}
+}
+
+// answers reads n responses, by Call-ID.
+func (u *uac) answers(n int) map[string]*sip.Msg {
+	out := map[string]*sip.Msg{}
+	buf := make([]byte, 65535)
+	u.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for len(out) < n {
+		k, _, err := u.c.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			u.t.Fatalf("after %d answers: %v", len(out), err)
+		}
+		m := new(sip.Msg)
+		if err := m.Parse(append([]byte(nil), buf[:k]...)); err != nil {
+			u.t.Fatal(err)
+		}
+		out[string(m.CallID())] = m
+	}
+	return out
 }
 
 // waitFor polls cond every millisecond for up to 5 s.

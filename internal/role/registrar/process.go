@@ -46,11 +46,17 @@ func (r *Registrar) processBatch(jobs []job) {
 		}
 	}
 	round, pending := oneRound(parsed)
-	var early <-chan readResult
-	if r.opt.Auth != nil && len(round) > 0 {
-		early = r.readAhead(ctx, round)
+	var (
+		early  <-chan readResult
+		lookup auth.HA1Func
+	)
+	if r.opt.Auth != nil {
+		if len(round) > 0 {
+			early = r.readAhead(ctx, round)
+		}
+		lookup = r.lookup(ctx, parsed)
 	}
-	r.authenticateAll(ctx, parsed)
+	r.authenticateAll(ctx, parsed, lookup)
 	var ahead *readResult
 	if early != nil {
 		res := <-early
@@ -129,22 +135,51 @@ func (r *Registrar) parse(it *item, now time.Time) bool {
 	return true
 }
 
+// lookup gives the subscriber lookup for items' credentials: with
+// Options.HA1All, what one query read for all of them (it is asked now);
+// else Options.HA1, which asks the database for each.
+func (r *Registrar) lookup(ctx context.Context, items []*item) auth.HA1Func {
+	if r.opt.HA1All == nil {
+		return r.opt.HA1
+	}
+	seen := make(map[store.AOR]bool, len(items))
+	var users []store.AOR
+	for _, it := range items {
+		if u, ok := r.opt.Auth.Username(it.req, auth.WWW, it.reg.realm); ok {
+			k := store.AOR{User: u, Domain: it.reg.realm}
+			if !seen[k] {
+				seen[k] = true
+				users = append(users, k)
+			}
+		}
+	}
+	if len(users) == 0 {
+		return func(context.Context, string, string, auth.Algorithm) (string, error) { return "", auth.ErrUnknownUser }
+	}
+	f, err := r.opt.HA1All(ctx, users)
+	if err != nil {
+		return func(context.Context, string, string, auth.Algorithm) (string, error) { return "", err }
+	}
+	return f
+}
+
 // authenticateAll authenticates each REGISTER; those refused get their
-// answer. Authentication asks the database (the subscriber, and the
-// nonce count unless the store counts it) for each REGISTER, so a
-// batch's run in parallel, and their lookups share round trips
-// (Options.HA1).
-func (r *Registrar) authenticateAll(ctx context.Context, items []*item) {
+// answer. A lookup that asks the database for each REGISTER (no
+// Options.HA1All) runs them in parallel, so that their questions share
+// round trips.
+func (r *Registrar) authenticateAll(ctx context.Context, items []*item, lookup auth.HA1Func) {
 	if r.opt.Auth == nil {
 		return
 	}
-	if len(items) == 1 {
-		r.authenticate(ctx, items[0])
+	if len(items) == 1 || r.opt.HA1All != nil {
+		for _, it := range items {
+			r.authenticate(ctx, it, lookup)
+		}
 		return
 	}
 	var wg sync.WaitGroup
 	for _, it := range items {
-		wg.Go(func() { r.authenticate(ctx, it) })
+		wg.Go(func() { r.authenticate(ctx, it, lookup) })
 	}
 	wg.Wait()
 }
@@ -265,17 +300,17 @@ func (r *Registrar) unavailable(its []*item) {
 // (401 with a fresh challenge, or 403), so extensions cannot be
 // enumerated. With Options.CountNonces the nonce use is kept for the
 // store to count.
-func (r *Registrar) authenticate(ctx context.Context, it *item) {
+func (r *Registrar) authenticate(ctx context.Context, it *item, lookup auth.HA1Func) {
 	a := r.opt.Auth
 	var res auth.Result
 	if r.opt.CountNonces {
 		var use auth.NonceUse
-		res, use = a.VerifyUncounted(ctx, it.req, auth.WWW, it.reg.realm, r.opt.HA1)
+		res, use = a.VerifyUncounted(ctx, it.req, auth.WWW, it.reg.realm, lookup)
 		if res.OK {
 			it.nonce = &store.NonceUse{ID: use.ID, NC: use.NC, Expires: time.Unix(use.Expires, 0)}
 		}
 	} else {
-		res = a.Verify(ctx, it.req, auth.WWW, it.reg.realm, r.opt.HA1)
+		res = a.Verify(ctx, it.req, auth.WWW, it.reg.realm, lookup)
 	}
 	switch {
 	case res.Err != nil:

@@ -30,6 +30,10 @@ type Options struct {
 	Store     Store
 	Auth      *auth.Authenticator // nil: no authentication
 	HA1       auth.HA1Func        // the subscriber lookup Auth checks against
+	// HA1All, when set, looks up many users at once, in one round trip:
+	// a batch asks it once, while its bindings are read, and checks each
+	// REGISTER against what it gave, instead of calling HA1 for each.
+	HA1All func(ctx context.Context, users []store.AOR) (auth.HA1Func, error)
 	// CountNonces says that Store counts digest nonce uses in UpdateAll
 	// (store.Change.Nonce), as sqlstore does: a REGISTER's nonce-count is
 	// then written in its binding's transaction, not by Auth's
@@ -207,7 +211,7 @@ func (r *Registrar) serveTx(tx *transaction.ServerTx, req *sip.Msg) {
 	if r.opt.Auth != nil && req.Count(sip.HdrAuthorization) == 0 {
 		it := &item{job: job{tx, req}}
 		if r.parse(it, r.opt.Now()) {
-			r.authenticate(r.base, it)
+			r.authenticate(r.base, it, r.lookup(r.base, []*item{it}))
 		}
 		if it.out != nil {
 			if err := tx.RespondBytes(it.out); err != nil {

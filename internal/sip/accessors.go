@@ -22,6 +22,37 @@ func (m *Msg) parseTopVia() (Via, error) {
 	return ParseVia(elem)
 }
 
+// SecondVia parses the Via value below the top one (the next element of
+// the top Via header's list, else the first of the next Via header), for
+// a proxy that relays a response by it (RFC 3261 §16.7 step 3) without
+// parsing the top Via again; ok is false when the top Via is the only
+// one. It fails as Vias would on the same two values: on a top Via that
+// does not parse, an empty list element, or a second Via that does not
+// parse.
+func (m *Msg) SecondVia() (v Via, ok bool, err error) {
+	if _, err := m.TopVia(); err != nil {
+		return Via{}, false, err
+	}
+	h := &m.hdrs[m.first[HdrVia]-1]
+	_, rest := NextElem(m.buf[h.valStart:h.valEnd])
+	if rest == nil {
+		i := m.index(HdrVia, 1)
+		if i < 0 {
+			return Via{}, false, nil
+		}
+		h = &m.hdrs[i]
+		rest = m.buf[h.valStart:h.valEnd]
+	}
+	elem, _ := NextElem(rest)
+	if len(elem) == 0 {
+		return Via{}, false, badValue("Via", "empty list element", 0)
+	}
+	if v, err = ParseVia(elem); err != nil {
+		return Via{}, false, err
+	}
+	return v, true, nil
+}
+
 // Vias calls fn for every Via value in order (across repeated headers and
 // comma lists) until fn returns false.
 func (m *Msg) Vias(fn func(Via) bool) error {
@@ -40,8 +71,14 @@ func (m *Msg) Vias(fn func(Via) bool) error {
 // From parses the From header (RFC 3261 §20.20).
 func (m *Msg) From() (NameAddr, error) { return m.single(HdrFrom) }
 
-// To parses the To header (RFC 3261 §20.39).
-func (m *Msg) To() (NameAddr, error) { return m.single(HdrTo) }
+// To parses the To header (RFC 3261 §20.39). Validation parses it, and
+// then the roles ask for its tag (ToTag), so what ToTag needs of the parse
+// is kept until the next Parse.
+func (m *Msg) To() (NameAddr, error) {
+	n, err := m.single(HdrTo)
+	m.toParams, m.toErr, m.toSet = n.Params, err, true
+	return n, err
+}
 
 func (m *Msg) single(id HdrID) (NameAddr, error) {
 	v, ok := m.Get(id)
@@ -62,11 +99,14 @@ func (m *Msg) FromTag() []byte {
 
 // ToTag returns the To tag, or nil (an initial request has none).
 func (m *Msg) ToTag() []byte {
-	n, err := m.To()
-	if err != nil {
+	if !m.toSet {
+		_, _ = m.To()
+	}
+	if m.toErr != nil {
 		return nil
 	}
-	return n.Tag()
+	v, _ := m.toParams.Get("tag")
+	return v
 }
 
 // RequestURI parses the Request-URI.

@@ -49,6 +49,9 @@ type Msg struct {
 	topVia    Via
 	topViaErr error
 	topViaSet bool
+	toParams  Params // the To header's parameters, for ToTag
+	toErr     error
+	toSet     bool
 }
 
 // Parse indexes b as a message received in one datagram (RFC 3261 §18.3):
@@ -79,6 +82,7 @@ func (m *Msg) reset(b []byte) {
 	m.hdrEnd, m.bodyOff, m.bodyEnd = 0, 0, 0
 	m.err = nil
 	m.topVia, m.topViaErr, m.topViaSet = Via{}, nil, false
+	m.toParams, m.toErr, m.toSet = nil, nil, false
 }
 
 func (m *Msg) parse(b []byte, stream bool) error {
@@ -268,7 +272,13 @@ func (m *Msg) Clone() *Msg {
 	c := *m
 	c.buf = append([]byte(nil), m.buf...)
 	c.hdrs = append([]hdr(nil), m.hdrs...)
-	c.topVia, c.topViaErr, c.topViaSet = Via{}, nil, false // it points into m.buf
+	// The top Via's parse points into m.buf. Moved onto the copy, it
+	// spares whoever keeps the copy (the LB's failover flight, for one)
+	// parsing it again; only a failed parse is left to be redone.
+	if !m.topViaSet || m.topViaErr != nil || !c.topVia.rebase(m.buf, c.buf) {
+		c.topVia, c.topViaErr, c.topViaSet = Via{}, nil, false
+	}
+	c.toParams, c.toErr, c.toSet = nil, nil, false // they point into m.buf
 	return &c
 }
 

@@ -198,3 +198,74 @@ func TestClone(t *testing.T) {
 		t.Fatalf("clone's index broken: %v", err)
 	}
 }
+
+// TestCloneKeepsTopVia: a clone carries the top Via's parse over to its
+// own bytes, so editing the clone (which locates the Via by offset) gives
+// what a fresh parse of the same bytes gives, even after the original's
+// buffer is reused.
+func TestCloneKeepsTopVia(t *testing.T) {
+	const msg = "INVITE sip:bob@example.com SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP 192.0.2.1:5070;branch=z9hG4bKc1;rport, SIP/2.0/TCP b.example.com\r\n" +
+		"From: <sip:a@example.com>;tag=1\r\nTo: <sip:bob@example.com>\r\nCall-ID: c\r\n" +
+		"CSeq: 1 INVITE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+	for _, parsed := range []bool{false, true} {
+		buf := []byte(msg)
+		var m Msg
+		if err := m.Parse(buf); err != nil {
+			t.Fatal(err)
+		}
+		if parsed {
+			if _, err := m.TopVia(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c := m.Clone()
+		for i := range buf {
+			buf[i] = 'x'
+		}
+		var fresh Msg
+		if err := fresh.Parse(append([]byte(nil), c.Bytes()...)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.TopVia()
+		want, _ := fresh.TopVia()
+		if err != nil || string(got.Raw) != string(want.Raw) || string(got.Branch()) != "z9hG4bKc1" ||
+			string(got.Host) != "192.0.2.1" || got.Port != 5070 || string(got.Transport) != "UDP" {
+			t.Fatalf("parsed=%v: clone's top Via %q (%v), want %q", parsed, got.Raw, err, want.Raw)
+		}
+		var e1, e2 Editor
+		e1.Reset(c)
+		e1.SetTopViaReceived([]byte("198.51.100.7"), 4000)
+		e2.Reset(&fresh)
+		e2.SetTopViaReceived([]byte("198.51.100.7"), 4000)
+		if a, b := e1.AppendTo(nil), e2.AppendTo(nil); string(a) != string(b) {
+			t.Fatalf("parsed=%v: edited clone\n%s\nwant\n%s", parsed, a, b)
+		}
+	}
+}
+
+// TestToTagFollowsParse: ToTag reuses what To found, for this message
+// only; a reused Msg and a clone read their own To.
+func TestToTagFollowsParse(t *testing.T) {
+	const head = "BYE sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@example.com>;tag=f\r\n"
+	const tail = "Call-ID: c\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n"
+	var m Msg
+	for _, tc := range []struct{ to, tag string }{
+		{"To: <sip:b@example.com>;tag=t1\r\n", "t1"},
+		{"To: <sip:b@example.com>\r\n", ""},
+		{"To: sip:b@example.com;tag=t2\r\n", "t2"},
+		{"To: <bogus\r\n", ""},
+		{"", ""},
+	} {
+		_ = m.Parse([]byte(head + tc.to + tail))
+		if _, err := m.To(); err == nil {
+			c := m.Clone()
+			if got := string(c.ToTag()); got != tc.tag {
+				t.Errorf("%q: clone's ToTag %q, want %q", tc.to, got, tc.tag)
+			}
+		}
+		if got := string(m.ToTag()); got != tc.tag {
+			t.Errorf("%q: ToTag %q, want %q", tc.to, got, tc.tag)
+		}
+	}
+}

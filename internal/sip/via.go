@@ -165,6 +165,28 @@ func ParseViaList(b []byte, fn func(Via) bool) error {
 	})
 }
 
+// rebase points v's fields, which alias from, at the same offsets of to,
+// a copy of from. It reports false, leaving v half moved, when a field is
+// not a part of from.
+func (v *Via) rebase(from, to []byte) bool {
+	ok := true
+	move := func(s []byte) []byte {
+		if s == nil || !ok {
+			return s
+		}
+		off := offsetOf(from, s)
+		if off+len(s) > len(from) || len(to) != len(from) || (len(s) > 0 && &from[off] != &s[0]) {
+			ok = false
+			return s
+		}
+		return to[off : off+len(s)]
+	}
+	v.Raw, v.Proto, v.ProtoName, v.ProtoVersion = move(v.Raw), move(v.Proto), move(v.ProtoName), move(v.ProtoVersion)
+	v.Transport, v.SentBy, v.Host, v.PortRaw = move(v.Transport), move(v.SentBy), move(v.Host), move(v.PortRaw)
+	v.Params = move(v.Params)
+	return ok
+}
+
 // Branch returns the branch parameter, or nil.
 func (v *Via) Branch() []byte { b, _ := v.Params.Get("branch"); return b }
 
@@ -201,7 +223,10 @@ const magicCookie = "z9hG4bK"
 // IsRFC3261Branch reports whether the branch starts with the magic cookie
 // and has something after it. The cookie alone identifies no transaction
 // (RFC 4475 §3.2.1), so such a request is matched the RFC 2543 way.
-func (v *Via) IsRFC3261Branch() bool {
-	b := v.Branch()
+func (v *Via) IsRFC3261Branch() bool { return IsRFC3261Branch(v.Branch()) }
+
+// IsRFC3261Branch is Via.IsRFC3261Branch for a branch value already in
+// hand.
+func IsRFC3261Branch(b []byte) bool {
 	return len(b) > len(magicCookie) && string(b[:len(magicCookie)]) == magicCookie
 }

@@ -35,8 +35,10 @@ func newSigner(secret []byte) signer {
 func (s signer) mac(prev *sip.Via, callID []byte, seq uint32, attempt, sock int) uint64 {
 	var stack [512]byte
 	b := append(stack[:0], byte(attempt), byte(sock))
-	if prev.IsRFC3261Branch() {
-		b = append(b, prev.Branch()...)
+	// One lookup of the branch (a scan of the Via's parameters) serves
+	// both the test and the MAC.
+	if br := prev.Branch(); sip.IsRFC3261Branch(br) {
+		b = append(b, br...)
 	} else {
 		b = binary.LittleEndian.AppendUint32(b, seq)
 	}

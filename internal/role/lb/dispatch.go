@@ -20,7 +20,7 @@ func (lb *LB) dispatch(w *work, p *transport.Packet, in *sock, rt *ownRoutes) {
 	if m.Method() == sip.REGISTER {
 		set = lb.opt.RegistrarSet
 	}
-	key, ok := lb.requestKey(m)
+	key, ok := lb.requestKey(w)
 	if !ok {
 		lb.unroutable(w, p)
 		return

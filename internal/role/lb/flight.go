@@ -99,8 +99,18 @@ func (fs *flights) Len() int {
 	return n
 }
 
-// requestKey is the flight key of a request: the MAC of its top Via.
-func (lb *LB) requestKey(m *sip.Msg) (uint64, bool) {
+// requestKey is the flight key of the request in w: the MAC of its top
+// Via. A request asks for it up to three times (retransmission, dispatch
+// or CANCEL, and a stateless forward's branch), so it is kept in w.
+func (lb *LB) requestKey(w *work) (uint64, bool) {
+	if !w.key.set {
+		w.key.set = true
+		w.key.key, w.key.ok = lb.computeKey(&w.m)
+	}
+	return w.key.key, w.key.ok
+}
+
+func (lb *LB) computeKey(m *sip.Msg) (uint64, bool) {
 	v, err := m.TopVia()
 	if err != nil {
 		return 0, false

@@ -212,6 +212,31 @@ type work struct {
 	e   sip.Editor
 	out []byte
 	tmp []byte
+	// What the handling of m has worked out and more than one step
+	// needs; forget clears it with m.
+	key  keyCache
+	ours oursCache
+}
+
+// keyCache is the flight key of the request in w.m (see requestKey).
+type keyCache struct {
+	set, ok bool
+	key     uint64
+}
+
+// oursCache is the verdict of ours on a response.
+type oursCache struct {
+	m    *sip.Msg // the message it is for; nil: none
+	tag  branchTag
+	prev sip.Via
+	n    int
+	ok   bool
+}
+
+// forget drops the message and what was derived from it.
+func (w *work) forget() {
+	w.m.Reset()
+	w.key, w.ours = keyCache{}, oursCache{}
 }
 
 func newWork() *work { return &work{out: make([]byte, 0, 4096), tmp: make([]byte, 0, 512)} }
@@ -241,7 +266,7 @@ func (lb *LB) HandlePacket(p *transport.Packet) {
 	default:
 		lb.stats.inc(cDropMalformed)
 	}
-	w.m.Reset()
+	w.forget()
 }
 
 // sockets are the LB's listeners, every one and by side.

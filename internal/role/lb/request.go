@@ -130,14 +130,20 @@ func (lb *LB) route(w *work, p *transport.Packet, in *sock, rt *ownRoutes, outOf
 	// to a phone or a peer) is Record-Routed too, so the phone's in-dialog
 	// requests come back through the LB that can reach the backend.
 	f.rr = outOfDialog && recordRoutes(m.Method())
-	top, err := m.TopVia()
-	if err != nil {
+	// A stateless forward's branch is the MAC of attempt 0 for the socket
+	// the request came in on: for socket 0, the flight key itself.
+	key, ok := lb.requestKey(w)
+	if !ok {
 		lb.unroutable(w, p)
 		return
 	}
-	seq, _, _ := m.CSeq()
+	if in.idx != 0 {
+		top, _ := m.TopVia()
+		seq, _, _ := m.CSeq()
+		key = lb.sign.mac(&top, m.CallID(), seq, 0, in.idx)
+	}
 	var branch [40]byte
-	f.branch = appendBranch(branch[:0], lb.sign.mac(&top, m.CallID(), seq, 0, in.idx), 0, in.idx)
+	f.branch = appendBranch(branch[:0], key, 0, in.idx)
 	b := lb.build(w, m, &f)
 	lb.stats.inc(cForwarded)
 	lb.send(w, out, t, b)

@@ -19,7 +19,7 @@ func (lb *LB) response(w *work, p *transport.Packet, perr error) {
 		lb.stats.inc(cDropMalformed)
 		return
 	}
-	tag, prev, n, ok := lb.ours(m)
+	tag, prev, n, ok := lb.ours(w, m)
 	if !ok {
 		lb.stats.inc(lb.unsigned(m))
 		return
@@ -41,31 +41,41 @@ func (lb *LB) response(w *work, p *transport.Packet, perr error) {
 // a branch computed from the second. A response with only the LB's Via
 // answers a request the LB originated (a probe, or the CANCEL of a
 // failover attempt); its branch must at least be well-formed, and the
-// transaction layer decides whether it was sent.
-func (lb *LB) ours(m *sip.Msg) (tag branchTag, prev sip.Via, n int, ok bool) {
-	var top sip.Via
-	err := m.Vias(func(v sip.Via) bool {
-		if n == 0 {
-			top = v
-		} else {
-			prev = v
-		}
-		n++
-		return n < 2
-	})
-	if err != nil || n == 0 || !lb.ownsVia(&top) {
-		return tag, prev, n, false
+// transaction layer decides whether it was sent. The verdict is kept in w
+// for the message w holds: a response that goes through a flight's
+// transaction comes back to relayResponse, which would check it again.
+func (lb *LB) ours(w *work, m *sip.Msg) (tag branchTag, prev sip.Via, n int, ok bool) {
+	if c := &w.ours; c.m == m {
+		return c.tag, c.prev, c.n, c.ok
 	}
-	if n == 1 {
+	tag, prev, n, ok = lb.checkOurs(m)
+	if m == &w.m {
+		w.ours = oursCache{m: m, tag: tag, prev: prev, n: n, ok: ok}
+	}
+	return tag, prev, n, ok
+}
+
+func (lb *LB) checkOurs(m *sip.Msg) (tag branchTag, prev sip.Via, n int, ok bool) {
+	// The top Via is parsed once per message (validation has done it);
+	// only the one below is parsed here.
+	top, err := m.TopVia()
+	if err != nil {
+		return tag, prev, 0, false
+	}
+	prev, second, err := m.SecondVia()
+	if err != nil || !lb.ownsVia(&top) {
+		return tag, prev, 0, false
+	}
+	if !second {
 		tag, mac, ok := parseBranch(top.Branch())
 		if ok && tag.attempt == probeAttempt {
 			ok = mac == lb.sign.probeMAC(m.CallID())
 		}
-		return tag, prev, n, ok && tag.attempt > 0
+		return tag, prev, 1, ok && tag.attempt > 0
 	}
 	seq, _, _ := m.CSeq()
 	tag, ok = lb.sign.verify(&top, &prev, m.CallID(), seq)
-	return tag, prev, n, ok
+	return tag, prev, 2, ok
 }
 
 // natpingBranch starts the branch of the NAT pinger's keepalive OPTIONS
@@ -104,7 +114,7 @@ func (lb *LB) ownsVia(v *sip.Via) bool {
 
 // relayResponse relays a response a flight's transaction passed up.
 func (lb *LB) relayResponse(w *work, m *sip.Msg) ([]byte, target, *sock) {
-	tag, prev, n, ok := lb.ours(m)
+	tag, prev, n, ok := lb.ours(w, m)
 	if !ok || n < 2 {
 		lb.stats.inc(cDropUnroutable)
 		return nil, target{}, nil

@@ -142,7 +142,7 @@ func (f *flight) OnTerminated(tx *transaction.ClientTx) {
 // (RFC 3261 §17.1.1.3).
 func (lb *LB) retransmission(w *work, p *transport.Packet) bool {
 	m := &w.m
-	key, ok := lb.requestKey(m)
+	key, ok := lb.requestKey(w)
 	if !ok {
 		return false
 	}
@@ -176,8 +176,7 @@ func (lb *LB) retransmission(w *work, p *transport.Packet) bool {
 // transaction, whose CANCEL matches it exactly. It reports false when no
 // flight matches: the INVITE was routed statelessly, and so is the CANCEL.
 func (lb *LB) cancel(w *work, p *transport.Packet) bool {
-	m := &w.m
-	key, ok := lb.requestKey(m)
+	key, ok := lb.requestKey(w)
 	var f *flight
 	if ok {
 		f = lb.flights.get(key)

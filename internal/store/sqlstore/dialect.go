@@ -28,6 +28,11 @@ type dialect struct {
 	// the nonce is known (INSERT IGNORE on MySQL, whose found-rows mode
 	// would count an unchanged duplicate).
 	nonceInsert string
+	// nonceExpire deletes at most n nonces past their expiry (arguments:
+	// now, n), along the expires index: the sweep deletes in short
+	// statements, each holding few locks, instead of one that scans and
+	// locks a table of hundreds of thousands of rows while REGISTERs wait.
+	nonceExpire string
 	// refreshRows, when set, is the statement that refreshes n bindings
 	// read from the table by their ruids and returns the ruids it found;
 	// unset, refreshes are upserts that name the rows' ids. PostgreSQL

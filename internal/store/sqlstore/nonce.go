@@ -280,16 +280,27 @@ func (s *Store) insertNonceRows(ctx context.Context, tx *sql.Tx, chunk []nonceWr
 	return missed, nil
 }
 
-// ExpireNonces forgets nonces past their expiry.
+// nonceSweepChunk is how many nonces one statement of ExpireNonces
+// deletes at most.
+const nonceSweepChunk = 1000
+
+// ExpireNonces forgets nonces past their expiry, a chunk per statement,
+// and reports how many it forgot.
 func (s *Store) ExpireNonces(ctx context.Context, now time.Time) (int, error) {
-	var n int64
-	err := s.run(ctx, "expire nonces", func(ctx context.Context) error {
-		res, err := s.w.exec(ctx, nil, s.q.nonceExpire, s.d.timeArg(now))
-		if err != nil {
+	total := 0
+	for {
+		var n int64
+		err := s.run(ctx, "expire nonces", func(ctx context.Context) error {
+			res, err := s.w.exec(ctx, nil, s.q.nonceExpire, s.d.timeArg(now), nonceSweepChunk)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
 			return err
+		})
+		total += int(n)
+		if err != nil || n < nonceSweepChunk {
+			return total, err
 		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	return int(n), err
+	}
 }

@@ -266,3 +266,34 @@ func twoNodes(t *testing.T, engine string) (a, b *Store) {
 	}
 	return a, openStore(t, dsn, store.Options{})
 }
+
+// TestExpireNoncesInChunks: the sweep deletes every expired nonce, over
+// several statements, and keeps the others.
+func TestExpireNoncesInChunks(t *testing.T) {
+	for _, engine := range engines {
+		t.Run(engine, func(t *testing.T) {
+			a, _ := twoNodes(t, engine)
+			now := time.Now().UTC().Truncate(time.Second)
+			const expired, live = 2*nonceSweepChunk + 300, 200
+			var uses []store.NonceUse
+			for i := range expired + live {
+				exp := now.Add(-time.Minute)
+				if i >= expired {
+					exp = now.Add(time.Minute)
+				}
+				uses = append(uses, nonceUse(uint64(0x5000+i), 1, exp))
+			}
+			for i := 0; i < len(uses); i += 64 {
+				if _, err := a.AdvanceNonces(t.Context(), uses[i:min(i+64, len(uses))]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n, err := a.ExpireNonces(t.Context(), now); err != nil || n != expired {
+				t.Fatalf("expired %d, %v; want %d", n, err, expired)
+			}
+			if ok, err := a.AdvanceNonce(t.Context(), uint64(0x5000+expired), 1, now.Add(time.Minute)); ok || err != nil {
+				t.Errorf("a live nonce was forgotten (%v)", err)
+			}
+		})
+	}
+}

@@ -64,7 +64,7 @@ func newQueries(d *dialect) queries {
 		subDomain:   `SELECT username, domain, password, ha1, ha1b FROM subscriber WHERE domain = ? ORDER BY username`,
 		nonceRaise:  `UPDATE sipfleet_nonce SET nc = ? WHERE id = ? AND nc < ?`,
 		nonceInsert: d.nonceInsert,
-		nonceExpire: `DELETE FROM sipfleet_nonce WHERE expires < ?`,
+		nonceExpire: d.nonceExpire,
 		dispatcherAll: `SELECT id, setid, destination, flags, priority, COALESCE(attrs, ''), COALESCE(description, '')
     FROM dispatcher ORDER BY id`,
 		d: d,

@@ -90,7 +90,11 @@ var mysqlSchema = []table{
     "id" CHAR(16) PRIMARY KEY NOT NULL,
     "nc" BIGINT NOT NULL,
     "expires" DATETIME NOT NULL
-)`},
+)`,
+		indexes: []index{
+			{"sipfleet_nonce", "sipfleet_nonce_expires_idx", `CREATE INDEX sipfleet_nonce_expires_idx ON sipfleet_nonce ("expires")`},
+		},
+	},
 }
 
 var mysqlDialect = &dialect{
@@ -99,6 +103,7 @@ var mysqlDialect = &dialect{
 	forUpdate:   " FOR UPDATE",
 	nonceTx:     &sql.TxOptions{Isolation: sql.LevelReadCommitted},
 	nonceInsert: `INSERT IGNORE INTO sipfleet_nonce (id, nc, expires) VALUES (?, ?, ?)`,
+	nonceExpire: `DELETE FROM sipfleet_nonce WHERE expires < ? ORDER BY expires LIMIT ?`,
 	rebind:      func(q string) string { return strings.ReplaceAll(q, `"`, "`") },
 	upsert:      onDuplicateKey,
 	// DELETE reads rows with locks, so InnoDB checks expires on each

@@ -82,14 +82,21 @@ var postgresSchema = []table{
     "id" CHAR(16) PRIMARY KEY NOT NULL,
     "nc" BIGINT NOT NULL,
     "expires" TIMESTAMP WITHOUT TIME ZONE NOT NULL
-)`},
+)`,
+		indexes: []index{
+			{"sipfleet_nonce", "sipfleet_nonce_expires_idx", `CREATE INDEX sipfleet_nonce_expires_idx ON sipfleet_nonce ("expires")`},
+		},
+	},
 }
 
 var postgresDialect = &dialect{
 	name:        "postgres",
 	nonceInsert: `INSERT INTO sipfleet_nonce (id, nc, expires) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-	rebind:      dollarPlaceholders,
-	upsert:      onConflict,
+	nonceExpire: `DELETE FROM sipfleet_nonce WHERE id IN (
+    SELECT id FROM sipfleet_nonce WHERE expires < ? ORDER BY expires LIMIT ? FOR UPDATE SKIP LOCKED
+)`,
+	rebind: dollarPlaceholders,
+	upsert: onConflict,
 	// The outer expires test is checked again on the row's newest version
 	// when a concurrent refresh updated it (READ COMMITTED re-evaluation),
 	// so a binding refreshed meanwhile is kept; SKIP LOCKED lets several

@@ -79,15 +79,22 @@ var sqliteSchema = []table{
     "id" TEXT PRIMARY KEY NOT NULL,
     "nc" BIGINT NOT NULL,
     "expires" TEXT NOT NULL
-)`},
+)`,
+		indexes: []index{
+			{"sipfleet_nonce", "sipfleet_nonce_expires_idx", `CREATE INDEX sipfleet_nonce_expires_idx ON sipfleet_nonce ("expires")`},
+		},
+	},
 }
 
 var sqliteDialect = &dialect{
 	name:        "sqlite",
 	returning:   true,
 	nonceInsert: `INSERT INTO sipfleet_nonce (id, nc, expires) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-	rebind:      func(q string) string { return q },
-	upsert:      onConflict,
+	nonceExpire: `DELETE FROM sipfleet_nonce WHERE id IN (
+    SELECT id FROM sipfleet_nonce WHERE expires < ? ORDER BY expires LIMIT ?
+)`,
+	rebind: func(q string) string { return q },
+	upsert: onConflict,
 	// One writer at a time: nothing can refresh a row between the
 	// subquery and the delete, and the outer test keeps it so anyway.
 	expire: `DELETE FROM location WHERE id IN (

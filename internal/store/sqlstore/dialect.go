@@ -44,10 +44,11 @@ type dialect struct {
 	// engine has row locks (SQLite's write transactions lock the file).
 	forUpdate string
 	// lockRows says that a transaction writing several bindings first
-	// locks their rows in ruid order. PostgreSQL needs it: its UPDATE ...
-	// FROM (VALUES ...) locks rows in whatever order its join takes, so
-	// concurrent batches over the same bindings deadlock, and its
-	// deadlock detector takes a second to notice.
+	// takes an advisory lock per ruid, in one order (Store.lockRows).
+	// PostgreSQL needs it: its UPDATE ... FROM (VALUES ...) and upserts
+	// lock rows in whatever order they meet them, so concurrent batches
+	// over the same bindings deadlock, and its deadlock detector takes a
+	// second to notice.
 	lockRows bool
 	// nonceTx is how AdvanceNonces opens its transaction. MySQL's
 	// REPEATABLE READ would take gap locks in the locking read of nonces

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -156,6 +157,10 @@ func (s *Store) advance(ctx context.Context, tx *sql.Tx, b *nonceBatch, guess bo
 			inserts = append(inserts, w)
 		}
 	}
+	// In key order, as every other advance: two inserting the same new
+	// nonces in different orders would deadlock.
+	byKey := func(a, b nonceWrite) int { return strings.Compare(a.key, b.key) }
+	slices.SortFunc(inserts, byKey)
 	missed, err := s.insertNonces(ctx, tx, inserts)
 	if err != nil {
 		return err
@@ -178,6 +183,7 @@ func (s *Store) advance(ctx context.Context, tx *sql.Tx, b *nonceBatch, guess bo
 			}
 		}
 	}
+	slices.SortFunc(updates, byKey)
 	for _, w := range updates {
 		if _, err := s.w.exec(ctx, tx, s.q.nonceSet, int64(w.nc), w.key); err != nil {
 			return err

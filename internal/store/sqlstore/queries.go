@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"strconv"
 	"strings"
 )
 
@@ -89,7 +90,13 @@ func newQueries(d *dialect) queries {
 			q.refresh = append(q.refresh, d.rebind(`INSERT INTO location (id, `+strings.Join(insertColumns, ", ")+
 				`) VALUES `+repeatJoin("(?, "+row[1:], ", ", n)+upsert))
 		}
-		q.lockIn = append(q.lockIn, d.rebind(`SELECT 1 FROM location WHERE ruid IN (`+questionMarks(n)+`) ORDER BY ruid`+d.forUpdate))
+		if d.lockRows {
+			// The keys are sorted in the subquery, so that the locks are
+			// taken in that order (PostgreSQL's own advice for advisory
+			// locks taken by a query).
+			q.lockIn = append(q.lockIn, d.rebind(`SELECT pg_advisory_xact_lock(`+strconv.Itoa(rowLockClass)+
+				`, k) FROM (SELECT DISTINCT k FROM (VALUES `+repeatJoin("(?::integer)", ", ", n)+`) AS v (k) ORDER BY k) AS s`))
+		}
 		inAORs := `username IN (` + questionMarks(n) + `) AND COALESCE(domain, '') IN (` + questionMarks(n) + `)`
 		q.subIn = append(q.subIn, d.rebind(`SELECT username, domain, password, ha1, ha1b FROM subscriber WHERE `+inAORs))
 		q.nonceIn = append(q.nonceIn, d.rebind(`SELECT id, nc FROM sipfleet_nonce WHERE id IN (`+questionMarks(n)+`)`+d.forUpdate))
@@ -116,7 +123,7 @@ func (q queries) insertRows(n int) string { return q.insert[n-1] }
 // subscribersOf reads the subscribers of n users in n domains.
 func (q queries) subscribersOf(n int) string { return q.subIn[n-1] }
 
-// lockRuids locks the rows of n ruids, in ruid order.
+// lockRuids takes the row locks of n keys (see Store.lockRows), in order.
 func (q queries) lockRuids(n int) string { return q.lockIn[n-1] }
 
 // nonceSelect reads the counts of n nonces, locking their rows.

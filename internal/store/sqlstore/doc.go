@@ -38,6 +38,15 @@
 //     what was read with the change applied, so there is no second read.
 //     A registrar under load batches them: n REGISTERs of different AoRs
 //     take 2 statements in all (BindingsOf, UpdateAll), and one commit.
+//   - With digest authentication, a batch adds GetAll (1 SELECT of its
+//     subscribers, which the registrar sends alongside BindingsOf), and
+//     its changes carry their nonce uses: UpdateAll is then one
+//     transaction of BEGIN, 1 INSERT of the new nonces, the bindings'
+//     statements and COMMIT. When every use is a nonce's first (count
+//     1, as phones answer each challenge with a fresh nonce) the counts
+//     are not read first: the insert says which nonces were known.
+//     Otherwise 1 SELECT ... FOR UPDATE reads them, and each nonce
+//     raised is 1 UPDATE.
 //   - Expire: 1 DELETE per batch. NATed: 1 SELECT per page. Subscriber
 //     Get, Put, Delete, ListSubscribers: 1 each; `user add` is a Get and a
 //     Put.
@@ -48,9 +57,10 @@
 // column would run out in weeks. With the id given, nothing is drawn, and
 // a row removed meanwhile comes back under its old id. PostgreSQL's upsert arbitrates one unique index only, so
 // there a refresh is an UPDATE ... FROM (VALUES ...) by ruid instead, and
-// a transaction that refreshes or removes several rows first locks them
-// in ruid order (one more statement), as concurrent batches would
-// otherwise deadlock in the join's or the scan's order.
+// a transaction that refreshes or removes several rows first takes an
+// advisory lock per ruid, in one order (one more statement; see
+// Store.lockRows), as concurrent batches would otherwise deadlock in the
+// join's or the scan's order.
 //
 // Naming the id relies on a row's id not being drawn again while the
 // refresh is in flight. MySQL and MariaDB never draw an id twice;

@@ -46,6 +46,21 @@ func TestStatementsPerOperation(t *testing.T) {
 					}
 					return s.UpdateAll(ctx, cs)
 				}},
+				{"three aors saved at once with their nonces' first counts", 4, func() error {
+					// BEGIN, the nonces' insert, the bindings' upsert, COMMIT.
+					var cs []store.Change
+					for i, u := range []string{"gina", "hank", "ivy"} {
+						a := store.AOR{User: u, Domain: "example.com"}
+						use := store.NonceUse{ID: uint64(0x900 + i), NC: 1, Expires: now.Add(time.Minute)}
+						cs = append(cs, store.Change{AOR: a, Nonce: &use,
+							Put: []store.Binding{{AOR: a, Contact: "sip:" + u + "@192.0.2.4", Expires: now.Add(time.Hour)}}})
+					}
+					return s.UpdateAll(ctx, cs)
+				}},
+				{"three subscribers read at once", 1, func() error {
+					_, _, err := s.GetAll(ctx, []store.AOR{aor, {User: "bob", Domain: "example.com"}, {User: "carol", Domain: "example.com"}})
+					return err
+				}},
 				{"expire", 1, func() error { _, err := s.Expire(ctx, now, 100); return err }},
 				{"get subscriber", 1, func() error { _, err := s.Get(ctx, "alice", "example.com"); return ignoreNotFound(err) }},
 			}

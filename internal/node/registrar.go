@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"strings"
 	"time"
 
@@ -19,11 +20,12 @@ import (
 
 // registrarRole runs a registrar node on the shared location database.
 type registrarRole struct {
-	n      *Node
-	db     *sqlstore.Store
-	reg    *registrar.Registrar
-	cancel context.CancelFunc
-	done   chan struct{}
+	n       *Node
+	db      *sqlstore.Store
+	reg     *registrar.Registrar
+	latency prometheus.Histogram
+	cancel  context.CancelFunc
+	done    chan struct{}
 }
 
 func newRegistrarRole(ctx context.Context, cfg *config.Config, n *Node) (*registrarRole, error) {
@@ -68,6 +70,12 @@ func (r *registrarRole) options(cfg *config.Config) (registrar.Options, error) {
 		Transport: tc, Timers: transaction.Config{T1: cfg.SIP.T1, T2: cfg.SIP.T2, T4: cfg.SIP.T4},
 		Store: r.db, Rules: rules, Workers: c.Workers, Batch: c.Batch, QueryTimeout: c.QueryTimeout, Logger: r.n.log,
 	}
+	r.latency = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "sipfleet_registrar_register_duration_seconds",
+		Help:    "Time from a REGISTER's arrival to its answer.",
+		Buckets: []float64{.001, .002, .005, .01, .02, .05, .1, .2, .5, 1, 2, 5},
+	})
+	opt.Latency = func(d time.Duration) { r.latency.Observe(d.Seconds()) }
 	if c.Auth {
 		a, err := newAuthenticator(c.Secret, c.AuthAlgorithms, newNonceCounter(r.db, c.QueryTimeout))
 		if err != nil {
@@ -238,6 +246,9 @@ func (r *registrarRole) reload(context.Context, *config.Config) error { return n
 func (r *registrarRole) register() error {
 	addDBReadiness(r.n, "registrar-db", r.db)
 	if err := mgmt.RegisterTransport(roleRegisterer(r.n, "registrar"), r.reg.Transport().Stats); err != nil {
+		return err
+	}
+	if err := r.n.reg.Register(r.latency); err != nil {
 		return err
 	}
 	return registerCounters(r.n.reg, "registrar", r.reg.Stats)

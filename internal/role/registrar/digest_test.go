@@ -3,7 +3,9 @@ package registrar
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/sipfleet/sipfleet/internal/auth"
 	"github.com/sipfleet/sipfleet/internal/sip"
@@ -34,8 +36,14 @@ func TestBatchDigest(t *testing.T) {
 			return auth.HA1(user, realm, p, alg), nil
 		}, nil
 	}
+	var answered atomic.Int32
 	r, addr := startBatchRegistrar(t, st, func(o *Options) {
 		o.Auth, o.HA1All, o.CountNonces = a, ha1All, true
+		o.Latency = func(d time.Duration) {
+			if d >= 0 {
+				answered.Add(1)
+			}
+		}
 	})
 	c := newUAC(t, addr)
 
@@ -87,6 +95,10 @@ func TestBatchDigest(t *testing.T) {
 	bs, err := st.Bindings(t.Context(), store.AOR{User: "alice", Domain: "example.com"}, r.opt.Now())
 	if err != nil || len(bs) != 1 || bs[0].Contact != "sip:alice@192.0.2.1" {
 		t.Errorf("alice's bindings: %+v %v; want only sip:alice@192.0.2.1", bs, err)
+	}
+	// Four challenges answered at once, five REGISTERs in two batches.
+	if n := answered.Load(); n != 9 {
+		t.Errorf("Latency told of %d answers; want 9", n)
 	}
 	// zoe's batch, then the four together: alice, bob and carol, once.
 	if len(lookups) != 2 || len(lookups[1]) != 3 {

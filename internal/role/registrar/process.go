@@ -69,9 +69,7 @@ func (r *Registrar) processBatch(jobs []job) {
 		r.register(ctx, prefetched{round: round})
 	}
 	for i := range items {
-		if err := items[i].tx.RespondBytes(items[i].out); err != nil {
-			r.stats.inc(cSendErrors)
-		}
+		r.answer(items[i].job, items[i].out)
 	}
 }
 

@@ -43,8 +43,12 @@ type Options struct {
 	Workers      int           // batches of REGISTERs in the database at once; default 4
 	Batch        int           // REGISTERs in one batch at most; default 32
 	QueryTimeout time.Duration // per REGISTER; default 3s
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// Latency, when set, is told each REGISTER's time from its arrival
+	// to its answer (for a histogram: the tail is where a slow database
+	// shows).
+	Latency func(time.Duration)
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Registrar is a registrar node. It is the transport's handler.
@@ -66,6 +70,7 @@ type Registrar struct {
 type job struct {
 	tx  *transaction.ServerTx
 	req *sip.Msg
+	at  time.Time // when it arrived
 }
 
 // queueMin is the least number of REGISTERs waiting for a worker.
@@ -208,24 +213,33 @@ func (r *Registrar) replyStateless(p *transport.Packet, m *sip.Msg, code int, re
 // 401 needs no database, and most UAs send one before every REGISTER
 // that counts, so it should not wait in the queue behind them.
 func (r *Registrar) serveTx(tx *transaction.ServerTx, req *sip.Msg) {
+	j := job{tx, req, time.Now()}
 	if r.opt.Auth != nil && req.Count(sip.HdrAuthorization) == 0 {
-		it := &item{job: job{tx, req}}
+		it := &item{job: j}
 		if r.parse(it, r.opt.Now()) {
 			r.authenticate(r.base, it, r.lookup(r.base, []*item{it}))
 		}
 		if it.out != nil {
-			if err := tx.RespondBytes(it.out); err != nil {
-				r.stats.inc(cSendErrors)
-			}
+			r.answer(j, it.out)
 			return
 		}
 	}
 	select {
-	case r.jobs <- job{tx, req}:
+	case r.jobs <- j:
 	default:
 		r.stats.inc(cOverload)
 		f := &failure{status: 503, reason: "Service Unavailable"}
-		_ = tx.RespondBytes(appendFailure(nil, req, f, tx.ToTag()))
+		r.answer(j, appendFailure(nil, req, f, tx.ToTag()))
+	}
+}
+
+// answer sends a REGISTER's response; its time is taken as it goes.
+func (r *Registrar) answer(j job, out []byte) {
+	if r.opt.Latency != nil {
+		r.opt.Latency(time.Since(j.at))
+	}
+	if err := j.tx.RespondBytes(out); err != nil {
+		r.stats.inc(cSendErrors)
 	}
 }
 

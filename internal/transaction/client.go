@@ -105,6 +105,40 @@ func (l *Layer) NewClientTx(req []byte, send SendFunc, reliable bool, tu ClientT
 	if err != nil {
 		return nil, fmt.Errorf("new client transaction: %w", err)
 	}
+	return l.startClientTx(tx)
+}
+
+// RequestID is what a client transaction reads from its request's
+// start line and top Via, for a caller of NewClientTxBuilt that knows it.
+type RequestID struct {
+	// Method and MethodToken are the method, as sip.Msg.Method and
+	// sip.Msg.MethodBytes report it.
+	Method      sip.Method
+	MethodToken []byte
+	// Branch is the branch of the top Via.
+	Branch []byte
+}
+
+// NewClientTxBuilt is NewClientTx for a request the caller has just built
+// from a parsed message: a forwarding element (the LB) already knows the
+// method and the branch it wrote, so copying and parsing the request again
+// would only repeat its own work on every call. The transaction owns req
+// from the call on: the caller must neither change nor reuse it. Nothing
+// checks that req says what id claims; a wrong id makes responses miss
+// the transaction. id is not kept.
+func (l *Layer) NewClientTxBuilt(req []byte, id RequestID, send SendFunc, reliable bool, tu ClientTU) (*ClientTx, error) {
+	if l.closed.Load() {
+		return nil, ErrClosed
+	}
+	tx, err := l.newClientTxFor(id.Method, id.MethodToken, id.Branch, req, send, reliable, tu)
+	if err != nil {
+		return nil, fmt.Errorf("new client transaction: %w", err)
+	}
+	return l.startClientTx(tx)
+}
+
+// startClientTx enters tx in its shard and sends the request.
+func (l *Layer) startClientTx(tx *ClientTx) (*ClientTx, error) {
 	var fx effects
 	tx.sh.mu.Lock()
 	if _, dup := tx.sh.client[tx.key]; dup {
@@ -122,14 +156,20 @@ func (l *Layer) NewClientTx(req []byte, send SendFunc, reliable bool, tu ClientT
 }
 
 func (l *Layer) newClientTx(m *sip.Msg, b []byte, send SendFunc, reliable bool, tu ClientTU) (*ClientTx, error) {
-	switch {
-	case !m.IsRequest():
+	if !m.IsRequest() {
 		return nil, errNotRequest
-	case m.Method() == sip.ACK:
-		return nil, errACKNotTx
 	}
-	v, ok := topVia(m)
-	if !ok || !v.isRFC3261() {
+	v, _ := topVia(m) // without a Via there is no branch, refused below
+	return l.newClientTxFor(m.Method(), m.MethodBytes(), v.branch, b, send, reliable, tu)
+}
+
+func (l *Layer) newClientTxFor(method sip.Method, token, branch, b []byte, send SendFunc, reliable bool, tu ClientTU) (*ClientTx, error) {
+	switch {
+	case len(token) == 0:
+		return nil, errNotRequest
+	case method == sip.ACK:
+		return nil, errACKNotTx
+	case !sip.IsRFC3261Branch(branch):
 		return nil, errNoBranch
 	}
 	if tu == nil {
@@ -137,9 +177,9 @@ func (l *Layer) newClientTx(m *sip.Msg, b []byte, send SendFunc, reliable bool, 
 	}
 	var kb [keyBufSize]byte
 	tx := &ClientTx{
-		l: l, sh: l.shardFor(v.branch), send: send, tu: tu,
-		key:    string(appendClientKey(kb[:0], m.MethodBytes(), v.branch)),
-		method: m.Method(), invite: m.Method() == sip.INVITE,
+		l: l, sh: l.shardFor(branch), send: send, tu: tu,
+		key:    string(appendClientKey(kb[:0], token, branch)),
+		method: method, invite: method == sip.INVITE,
 		reliable: reliable, req: b,
 	}
 	tx.retx.owner, tx.tmo.owner = tx, tx

@@ -91,12 +91,13 @@ func (f *flight) next(w *work) bool {
 		}
 		f.attempt++
 		f.dst = dst
-		b := lb.buildAttempt(w, f, out, t)
+		var branch [40]byte // stays on the stack: the transaction copies it into its key
+		req, id := lb.buildAttempt(w, f, out, t, &branch)
 		send := lb.sendFunc(out, t, f)
-		// The first send happens inside NewClientTx: on a read loop it
-		// joins the loop's batch of sends (see sendFunc).
+		// The first send happens inside NewClientTxBuilt: on a read loop
+		// it joins the loop's batch of sends (see sendFunc).
 		f.firstSend.Store(w.p)
-		tx, err := lb.txl.NewClientTx(b, send, out.l.Proto().Stream(), f)
+		tx, err := lb.txl.NewClientTxBuilt(req, id, send, out.l.Proto().Stream(), f)
 		f.firstSend.Store(nil)
 		if err != nil {
 			lb.disp.ReportFailure(dst, err)
@@ -110,13 +111,15 @@ func (f *flight) next(w *work) bool {
 	return false
 }
 
-// buildAttempt writes the request for the current attempt.
-func (lb *LB) buildAttempt(w *work, f *flight, out *sock, t target) []byte {
+// buildAttempt writes the request for the current attempt into a buffer
+// of its own, which the client transaction keeps: it is built from the
+// parsed f.req with a branch chosen here, so the transaction is told the
+// method and branch instead of copying and parsing the request again.
+func (lb *LB) buildAttempt(w *work, f *flight, out *sock, t target, branch *[40]byte) ([]byte, transaction.RequestID) {
 	m := f.req
 	v, _ := m.TopVia()
 	seq, _, _ := m.CSeq()
 	fw := fwd{in: f.in, out: out, src: f.src, pop: f.rt.n}
-	var branch [40]byte
 	fw.branch = appendBranch(branch[:0], lb.sign.mac(&v, m.CallID(), seq, f.attempt, f.in.idx), f.attempt, f.in.idx)
 	if m.Method() == sip.REGISTER {
 		fw.path = lb.pathValue(w, m, f, out)
@@ -124,7 +127,9 @@ func (lb *LB) buildAttempt(w *work, f *flight, out *sock, t target) []byte {
 	} else {
 		fw.rr = recordRoutes(m.Method())
 	}
-	return lb.build(w, m, &fw)
+	e := lb.edit(w, m, &fw)
+	return e.AppendTo(make([]byte, 0, e.Len())),
+		transaction.RequestID{Method: m.Method(), MethodToken: m.MethodBytes(), Branch: fw.branch}
 }
 
 // pathValue is the Path URI for a REGISTER (RFC 3327): the LB's socket

@@ -29,6 +29,12 @@ type fwd struct {
 // on top (§16.6 step 8), and Record-Route or Path are added. Everything
 // else is copied as received.
 func (lb *LB) build(w *work, m *sip.Msg, f *fwd) []byte {
+	w.out = lb.edit(w, m, f).AppendTo(w.out[:0])
+	return w.out
+}
+
+// edit records build's changes in w.e.
+func (lb *LB) edit(w *work, m *sip.Msg, f *fwd) *sip.Editor {
 	e := &w.e
 	e.Reset(m)
 	if f.in.side == public {
@@ -74,8 +80,7 @@ func (lb *LB) build(w *work, m *sip.Msg, f *fwd) []byte {
 	if f.out.l.Proto().Stream() {
 		e.EnsureContentLength()
 	}
-	w.out = e.AppendTo(w.out[:0])
-	return w.out
+	return e
 }
 
 // setReceived adds received (and fills rport when asked for) to the top

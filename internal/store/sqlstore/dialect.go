@@ -50,10 +50,12 @@ type dialect struct {
 	// over the same bindings deadlock, and its deadlock detector takes a
 	// second to notice.
 	lockRows bool
-	// nonceTx is how AdvanceNonces opens its transaction. MySQL's
-	// REPEATABLE READ would take gap locks in the locking read of nonces
-	// not yet known, and two nodes holding the same gap deadlock on
-	// their inserts; READ COMMITTED takes none.
+	// nonceTx is how a transaction that reads nonce-counts with a
+	// locking read opens (advance without guessing). MySQL's REPEATABLE
+	// READ would take gap locks in the locking read of nonces not yet
+	// known, and two nodes holding the same gap deadlock on their
+	// inserts; READ COMMITTED takes none. A guessing advance makes no
+	// locking read, and opens with the default isolation.
 	nonceTx *sql.TxOptions
 	// returning says that an INSERT can end in RETURNING.
 	returning bool

@@ -82,8 +82,20 @@ func idTaken(err error) bool {
 }
 
 func retryable(err error) bool {
+	var ac ambiguousCommit
+	if errors.As(err, &ac) {
+		return false
+	}
 	return lostConn(err) || transient(err) || errors.Is(err, errNonceRace)
 }
+
+// ambiguousCommit is a COMMIT that failed without saying whether it took
+// effect, in a transaction that must not run twice (one that counts
+// nonces). It is not retried; it still reads as the driver's error.
+type ambiguousCommit struct{ err error }
+
+func (e ambiguousCommit) Error() string { return "commit: " + e.err.Error() }
+func (e ambiguousCommit) Unwrap() error { return e.err }
 
 // unavailable reports whether err means the database cannot serve now:
 // unreachable, lost, out of connections, shutting down, or held by a lock

@@ -38,11 +38,17 @@ func TestErrorKinds(t *testing.T) {
 		{"pg deadlock", &pgconn.PgError{Code: "40P01"}, false, true, false},
 		{"pg value too long", &pgconn.PgError{Code: "22001"}, false, false, false},
 		{"plain", errors.New("syntax error"), false, false, false},
+		{"commit lost", ambiguousCommit{driver.ErrBadConn}, true, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := lostConn(tt.err); got != tt.lost {
 				t.Errorf("lostConn = %v; want %v", got, tt.lost)
+			}
+			// A commit that may have taken effect is never run again.
+			var ac ambiguousCommit
+			if got, want := retryable(tt.err), (tt.lost || tt.transient) && !errors.As(tt.err, &ac); got != want {
+				t.Errorf("retryable = %v; want %v", got, want)
 			}
 			if got := transient(tt.err); got != tt.transient {
 				t.Errorf("transient = %v; want %v", got, tt.transient)

@@ -285,7 +285,12 @@ func (s *Store) writeCounted(ctx context.Context, u *counted, guess bool) error 
 	if err := w.exec(ctx, s, tx); err != nil {
 		return err
 	}
-	return s.w.commit(tx)
+	if err := s.w.commit(tx); err != nil {
+		// Whether it committed is not known: run again, it would find
+		// its own counts and refuse every REGISTER as a replay.
+		return ambiguousCommit{err}
+	}
+	return nil
 }
 
 // write sends the writes, in a transaction unless they are one statement.
@@ -337,8 +342,9 @@ const rowLockClass = 0x73667263 // "sfrc"
 // batches through two nodes deadlocked that way, each time costing a
 // second of deadlock_timeout. An advisory lock exists whether the row
 // does or not. Two ruids of one hash share a lock, which only serializes
-// them. Writes of one row need none: holding nothing else, they cannot
-// close a cycle.
+// them. Writes of one row need none: holding no other binding, they
+// cannot close a cycle (a counted write also holds its nonces' rows, but
+// every transaction takes those before any binding's).
 func (s *Store) lockRows(ctx context.Context, tx *sql.Tx, ruids []string) error {
 	keys := make([]int32, len(ruids))
 	for i, r := range ruids {

@@ -393,3 +393,48 @@ func TestHandleResponseArg(t *testing.T) {
 		t.Errorf("TU got args %v for responses %v; want [loop-1 <nil>] for [180 200]", tu.args, tu.resp)
 	}
 }
+
+// NewClientTxBuilt takes the request as built, with its method and branch
+// from the caller, sends it as given, and matches responses by that
+// branch, as NewClientTx does after parsing; it refuses what NewClientTx
+// refuses.
+func TestNewClientTxBuilt(t *testing.T) {
+	h := newHarness(t, Config{})
+	req := readMsg(t, "client-invite.sip")
+	m := parseMsg(t, append([]byte(nil), req...))
+	v, err := m.TopVia()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := RequestID{Method: m.Method(), MethodToken: m.MethodBytes(), Branch: v.Branch()}
+	tu := &argTU{}
+	if _, err := h.l.NewClientTxBuilt(req, id, h.send, false, tu); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.lastSent(); !bytes.Equal(got, req) {
+		t.Errorf("sent %q; want the request as built", got)
+	}
+	if !h.l.HandleResponse(parseMsg(t, readMsg(t, "client-200.sip"))) || len(tu.resp) != 1 || tu.resp[0] != 200 {
+		t.Errorf("the 200 did not reach the transaction's TU (got %v)", tu.resp)
+	}
+	ack, branch2543 := id, id
+	ack.Method, ack.MethodToken = sip.ACK, []byte("ACK")
+	branch2543.Branch = []byte("74bf9")
+	cases := []struct {
+		name string
+		id   RequestID
+		want error
+	}{
+		{"duplicate branch and method", id, ErrExists},
+		{"ACK", ack, errACKNotTx},
+		{"RFC 2543 branch", branch2543, errNoBranch},
+		{"no method", RequestID{Branch: id.Branch}, errNotRequest},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := h.l.NewClientTxBuilt(readMsg(t, "client-invite.sip"), c.id, h.send, false, nil); !errors.Is(err, c.want) {
+				t.Errorf("got %v, want %v", err, c.want)
+			}
+		})
+	}
+}

@@ -81,7 +81,7 @@ func (r *registrarRole) options(cfg *config.Config) (registrar.Options, error) {
 		if err != nil {
 			return opt, err
 		}
-		opt.Auth, opt.HA1, opt.HA1All, opt.CountNonces = a, ha1Lookup(r.db, c.QueryTimeout), ha1All(r.db), true
+		opt.Auth, opt.HA1All, opt.CountNonces = a, ha1All(r.db), true
 	}
 	return opt, nil
 }

@@ -74,31 +74,32 @@ func (r *Registrar) processBatch(jobs []job) {
 }
 
 // prefetched is a round of REGISTERs, with their bindings when they were
-// read ahead (cur[i] for round[i]; read is set).
+// read ahead (read.cur[i] for round[i]).
 type prefetched struct {
 	round []*item
-	cur   [][]store.Binding
-	err   error
-	read  bool
+	read  *readResult
 }
 
-// readResult is what readAhead read.
+// readResult is a round's bindings, as BindingsOf gave them.
 type readResult struct {
 	cur [][]store.Binding
 	err error
 }
 
-// readAhead reads round's bindings in the background.
-func (r *Registrar) readAhead(ctx context.Context, round []*item) <-chan readResult {
-	ch := make(chan readResult, 1)
+// bindingsOf reads the bindings of round's AoRs, with one query.
+func (r *Registrar) bindingsOf(ctx context.Context, round []*item) readResult {
 	aors := make([]store.AOR, len(round))
 	for i, it := range round {
 		aors[i] = it.reg.aor
 	}
-	go func() {
-		cur, err := r.opt.Store.BindingsOf(ctx, aors, round[0].reg.now)
-		ch <- readResult{cur, err}
-	}()
+	cur, err := r.opt.Store.BindingsOf(ctx, aors, round[0].reg.now)
+	return readResult{cur, err}
+}
+
+// readAhead reads round's bindings in the background.
+func (r *Registrar) readAhead(ctx context.Context, round []*item) <-chan readResult {
+	ch := make(chan readResult, 1)
+	go func() { ch <- r.bindingsOf(ctx, round) }()
 	return ch
 }
 
@@ -107,7 +108,7 @@ func (r *Registrar) readAhead(ctx context.Context, round []*item) <-chan readRes
 func admitted(round []*item, ahead *readResult) prefetched {
 	p := prefetched{}
 	if ahead != nil {
-		p.read, p.err = true, ahead.err
+		p.read = &readResult{err: ahead.err}
 	}
 	for i, it := range round {
 		if it.out != nil {
@@ -115,7 +116,7 @@ func admitted(round []*item, ahead *readResult) prefetched {
 		}
 		p.round = append(p.round, it)
 		if ahead != nil && ahead.err == nil {
-			p.cur = append(p.cur, ahead.cur[i])
+			p.read.cur = append(p.read.cur, ahead.cur[i])
 		}
 	}
 	return p
@@ -207,15 +208,13 @@ func (r *Registrar) register(ctx context.Context, p prefetched) {
 	if len(round) == 0 {
 		return
 	}
-	cur, err := p.cur, p.err
-	if !p.read {
-		aors := make([]store.AOR, len(round))
-		for i, it := range round {
-			aors[i] = it.reg.aor
-		}
-		cur, err = r.opt.Store.BindingsOf(ctx, aors, round[0].reg.now)
+	read := p.read
+	if read == nil {
+		res := r.bindingsOf(ctx, round)
+		read = &res
 	}
-	if r.dbResult(err) {
+	cur := read.cur
+	if r.dbResult(read.err) {
 		r.unavailable(round)
 		return
 	}

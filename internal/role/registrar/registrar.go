@@ -29,7 +29,7 @@ type Options struct {
 	Timers    transaction.Config
 	Store     Store
 	Auth      *auth.Authenticator // nil: no authentication
-	HA1       auth.HA1Func        // the subscriber lookup Auth checks against
+	HA1       auth.HA1Func        // the subscriber lookup Auth checks against, unless HA1All is set
 	// HA1All, when set, looks up many users at once, in one round trip:
 	// a batch asks it once, while its bindings are read, and checks each
 	// REGISTER against what it gave, instead of calling HA1 for each.

@@ -238,7 +238,9 @@ start_sipfleet_lb() {
 	  pike:
 	    threshold: 0
 	EOF
-	"$BIN" lb --config "$OUT/lb.yaml" >"$OUT/sipfleet-lb.log" 2>&1 &
+	# setsid, as the harness starts Kamailio: each server in its own
+	# scheduling group (autogroup), apart from SIPp and this script.
+	setsid "$BIN" lb --config "$OUT/lb.yaml" >"$OUT/sipfleet-lb.log" 2>&1 </dev/null &
 	SF_LB_PID=$!
 	for _ in $(seq 1 100); do
 		curl -fs "http://$LB_ADMIN/readyz" >/dev/null 2>&1 && return 0
@@ -272,7 +274,8 @@ for sys in $SYSTEMS; do
 		if [ "${AUTH:-0}" = 1 ]; then
 			sed -i -e 's|^  auth: false|  auth: true\n  secret: bench-secret-0123456789|' "$OUT/registrar.yaml"
 		fi
-		"$BIN" registrar --config "$OUT/registrar.yaml" >"$OUT/sipfleet.log" 2>&1 &
+		# setsid: its own scheduling group, as Kamailio has (see start_sipfleet_lb)
+		setsid "$BIN" registrar --config "$OUT/registrar.yaml" >"$OUT/sipfleet.log" 2>&1 </dev/null &
 		SF_PID=$!
 		ready=
 		for _ in $(seq 1 100); do

@@ -120,7 +120,7 @@ trap 'exit 130' INT TERM
 
 if [ "${SQLITE:-0}" = 1 ]; then
 	command -v sqlite3 >/dev/null || die "sqlite3 not installed (apt-get install sqlite3)"
-	[ -e /usr/lib/x86_64-linux-gnu/kamailio/modules/db_sqlite.so ] || [ "$SYSTEMS" = sipfleet ] ||
+	compgen -G '/usr/lib/*/kamailio/modules/db_sqlite.so' >/dev/null || [ "$SYSTEMS" = sipfleet ] ||
 		die "Kamailio's db_sqlite not installed (apt-get install kamailio-sqlite-modules)"
 else
 	mariadb -e "CREATE DATABASE IF NOT EXISTS \`$DB\`"

@@ -23,7 +23,8 @@ type memStore struct {
 	mu       sync.Mutex
 	bindings map[string][]store.Binding // by user
 	users    map[string]bool
-	err      error
+	err      error // what Bindings fails with
+	getErr   error // what Get fails with
 }
 
 func newMemStore() *memStore {
@@ -42,6 +43,9 @@ func (s *memStore) Bindings(_ context.Context, aor store.AOR, _ time.Time) ([]st
 func (s *memStore) Get(_ context.Context, user, _ string) (store.Subscriber, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.getErr != nil {
+		return store.Subscriber{}, s.getErr
+	}
 	if s.users[user] {
 		return store.Subscriber{User: user}, nil
 	}
@@ -58,6 +62,12 @@ func (s *memStore) fail(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.err = err
+}
+
+func (s *memStore) failGet(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.getErr = err
 }
 
 func (s *memStore) bind(user string, b ...store.Binding) {

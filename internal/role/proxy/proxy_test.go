@@ -131,11 +131,14 @@ func TestRouteAnswers(t *testing.T) {
 		user     string
 		extra    []string
 		wantCode int
+		dbErrors uint64
 	}{
-		{"unknown user", func(*memStore) {}, "nobody", nil, 404},
-		{"not registered", func(s *memStore) { s.addUser("carol") }, "carol", nil, 480},
-		{"database down", func(s *memStore) { s.fail(store.ErrUnavailable) }, "bob", nil, 503},
-		{"max-forwards zero", func(*memStore) {}, "bob", []string{"Max-Forwards: 0"}, 483},
+		{"unknown user", func(*memStore) {}, "nobody", nil, 404, 0},
+		{"not registered", func(s *memStore) { s.addUser("carol") }, "carol", nil, 480, 0},
+		{"database down", func(s *memStore) { s.fail(store.ErrUnavailable) }, "bob", nil, 503, 1},
+		// No binding, and the subscriber table cannot tell 404 from 480.
+		{"subscribers down", func(s *memStore) { s.failGet(store.ErrUnavailable) }, "carol", nil, 480, 1},
+		{"max-forwards zero", func(*memStore) {}, "bob", []string{"Max-Forwards: 0"}, 483, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,6 +153,9 @@ func TestRouteAnswers(t *testing.T) {
 			alice.send(p.addr, msg)
 			if f := alice.final(); f.StatusCode() != tt.wantCode {
 				t.Errorf("got %s, want %d", f.StartLine(), tt.wantCode)
+			}
+			if got := p.Stats()["db_errors"]; got != tt.dbErrors {
+				t.Errorf("db_errors %d, want %d", got, tt.dbErrors)
 			}
 		})
 	}

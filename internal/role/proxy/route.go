@@ -228,11 +228,15 @@ func (p *Proxy) routeLocal(ctx context.Context, c *call, ruri *sip.URI) {
 	}
 	if len(bs) == 0 {
 		// 404 for a user the subscriber table does not know, 480 for one
-		// who is just not registered.
+		// who is just not registered. When the subscriber table cannot
+		// say, the callee is still known to have no binding: 480, but the
+		// failure is counted and logged as any database error is.
 		_, err := p.opt.Store.Get(ctx, string(user), domain)
-		if errors.Is(err, store.ErrNotFound) {
+		switch {
+		case errors.Is(err, store.ErrNotFound):
 			c.respond(404, "Not Found", nil)
-		} else {
+		default:
+			p.dbResult(err)
 			c.respond(480, "Temporarily Unavailable", nil)
 		}
 		return

@@ -43,6 +43,21 @@ func (c *credentials) find(m *sip.Msg, k Kind, realm string) string {
 	return reason
 }
 
+// ForRealm reports whether v, the value of an Authorization or
+// Proxy-Authorization header, is Digest credentials for realm. A proxy
+// of that realm consumes those and removes them before forwarding; it
+// must leave credentials for other realms to the proxies they are for
+// (RFC 3261 §22.3).
+func ForRealm(v []byte, realm string) bool {
+	au, err := sip.ParseAuth(v)
+	if err != nil || !au.IsDigest() {
+		return false
+	}
+	var c credentials
+	au.Params.Each(c.set)
+	return c.realm != nil && unescapedEqual(c.realm, realm)
+}
+
 // set keeps the first value of each directive it knows.
 func (c *credentials) set(name, val []byte) bool {
 	var dst *[]byte

@@ -301,11 +301,16 @@ func TestProxyAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv := alice.invite("bob", "call-6b", "Proxy-Authorization: "+cred)
+	// Credentials for a proxy further on ride along; the proxy takes
+	// only those for its own realm (RFC 3261 §22.3).
+	upstream := `Digest username="alice", realm="upstream.example", nonce="abc", uri="sip:bob@` + regDomain + `", response="00112233445566778899aabbccddeeff"`
+	inv := alice.invite("bob", "call-6b", "Proxy-Authorization: "+upstream, "Proxy-Authorization: "+cred)
 	alice.c.Send(f.lb.pub, inv)
 	got, from := expectRequest(t, bob.c, "INVITE")
-	if _, has := got.Get(sip.HdrProxyAuthorization); has {
-		t.Errorf("the proxy passed its own credentials on:\n%s", got.Bytes())
+	var passed []string
+	got.Values(sip.HdrProxyAuthorization, func(v []byte) bool { passed = append(passed, string(v)); return true })
+	if len(passed) != 1 || passed[0] != upstream {
+		t.Errorf("Proxy-Authorization passed on: %q, want only the other realm's %q", passed, upstream)
 	}
 	reply(bob.c, from, got, 486, "bob-tag")
 	expectResponse(t, alice.c, 486)

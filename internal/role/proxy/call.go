@@ -38,7 +38,7 @@ type call struct {
 	auth      []challenge // challenge headers of every 401/407 (§16.7 step 7)
 	branches  []*branch
 	failover  func(code int) bool // whether a code moves on to the next group
-	consumed  bool                // the Proxy-Authorization was ours: removed
+	consumed  string              // our realm once its Proxy-Authorization was checked: that one is removed
 	starting  bool                // a goroutine is starting branches
 }
 

@@ -7,6 +7,7 @@ import (
 	"hash/maphash"
 	"net/netip"
 
+	"github.com/sipfleet/sipfleet/internal/auth"
 	"github.com/sipfleet/sipfleet/internal/nat"
 	"github.com/sipfleet/sipfleet/internal/sip"
 	"github.com/sipfleet/sipfleet/internal/transport"
@@ -38,8 +39,14 @@ func (p *Proxy) buildRequest(c *call, t *target, s *sock, branch []byte) []byte 
 	if ruri != nil {
 		e.SetRequestURI(ruri)
 	}
-	if consumed {
-		e.RemoveAll(sip.HdrProxyAuthorization)
+	if consumed != "" {
+		// Only ours: credentials for other realms are for the proxies
+		// further on (RFC 3261 §22.3).
+		for i := range m.NumHeaders() {
+			if h := m.HeaderAt(i); h.ID == sip.HdrProxyAuthorization && auth.ForRealm(h.Value, consumed) {
+				e.RemoveHeader(i)
+			}
+		}
 	}
 	e.DecrementMaxForwards()
 	via := make([]byte, 0, len(s.via)+len(branch))

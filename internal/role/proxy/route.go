@@ -156,7 +156,7 @@ func (p *Proxy) authorize(ctx context.Context, c *call) (authed, ok bool) {
 		return false, false
 	}
 	c.mu.Lock()
-	c.consumed = true // the credentials were for us: not passed on
+	c.consumed = realm // the credentials for our realm are not passed on
 	c.mu.Unlock()
 	return true, true
 }

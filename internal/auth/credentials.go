@@ -24,17 +24,12 @@ type credentials struct {
 func (c *credentials) find(m *sip.Msg, k Kind, realm string) string {
 	reason := reasonNoCredentials
 	m.Values(k.CredentialsHeader(), func(v []byte) bool {
-		au, err := sip.ParseAuth(v)
-		if err != nil {
+		parsed, ours := c.read(v, realm)
+		switch {
+		case !parsed:
 			reason = reasonMalformed
 			return true
-		}
-		if !au.IsDigest() {
-			return true
-		}
-		*c = credentials{}
-		au.Params.Each(c.set)
-		if c.realm == nil || !unescapedEqual(c.realm, realm) {
+		case !ours:
 			return true
 		}
 		reason = ""
@@ -43,19 +38,31 @@ func (c *credentials) find(m *sip.Msg, k Kind, realm string) string {
 	return reason
 }
 
+// read fills c from v, one credentials value, when it is Digest
+// credentials. It reports whether v parsed, and whether it is Digest
+// credentials for realm.
+func (c *credentials) read(v []byte, realm string) (parsed, ours bool) {
+	au, err := sip.ParseAuth(v)
+	if err != nil {
+		return false, false
+	}
+	if !au.IsDigest() {
+		return true, false
+	}
+	*c = credentials{}
+	au.Params.Each(c.set)
+	return true, c.realm != nil && unescapedEqual(c.realm, realm)
+}
+
 // ForRealm reports whether v, the value of an Authorization or
 // Proxy-Authorization header, is Digest credentials for realm. A proxy
 // of that realm consumes those and removes them before forwarding; it
 // must leave credentials for other realms to the proxies they are for
 // (RFC 3261 §22.3).
 func ForRealm(v []byte, realm string) bool {
-	au, err := sip.ParseAuth(v)
-	if err != nil || !au.IsDigest() {
-		return false
-	}
 	var c credentials
-	au.Params.Each(c.set)
-	return c.realm != nil && unescapedEqual(c.realm, realm)
+	_, ours := c.read(v, realm)
+	return ours
 }
 
 // set keeps the first value of each directive it knows.
